@@ -1,0 +1,9 @@
+module chatbook
+
+go 1.24.0
+
+require (
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
+)

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+)
+
+// maxLine is the longest line the server accepts. A longer line is refused with a
+// message: without a limit, one client could make the server allocate without end.
+const maxLine = 64 * 1024
+
+// Server is a chat server with no network yet: its only client is the keyboard.
+type Server struct {
+	log *log.Logger // "Connected" and "Disconnected" go here
+}
+
+// NewServer returns a server that logs to logger.
+func NewServer(logger *log.Logger) *Server {
+	return &Server{log: logger}
+}
+
+// Serve talks to the one client there is, whoever types at the keyboard: it reads
+// what they type from in and writes its answers to out.
+func (s *Server) Serve(in io.Reader, out io.Writer) error {
+	return s.handle(in, out)
+}
+
+// handle echoes every line it reads until an empty line or the end of input.
+func (s *Server) handle(in io.Reader, out io.Writer) error {
+	s.log.Print("Connected")
+
+	sc := bufio.NewScanner(in) // splits at \n and drops a \r before it
+	sc.Buffer(nil, maxLine)
+	for sc.Scan() && len(sc.Bytes()) > 0 { // an empty line means goodbye
+		fmt.Fprintf(out, "%s\n", sc.Bytes())
+	}
+
+	err := sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		err = fmt.Errorf("line longer than %d bytes", maxLine)
+	}
+	s.log.Print("Disconnected")
+	return err
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+)
+
+// maxLine is the longest line a client may send. A longer line is refused with a
+// message: without a limit, one client could make the server allocate without end.
+const maxLine = 64 * 1024
+
+// Server is an echo server for a single client.
+// Tests start it on any net.Listener and stop it with Close.
+type Server struct {
+	log    *log.Logger        // "Connected ADDR" and "Disconnected ADDR" go here
+	ctx    context.Context    // cancelled by Close
+	cancel context.CancelFunc // cancels ctx
+}
+
+// NewServer returns a server that logs to logger.
+func NewServer(logger *log.Logger) *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{log: logger, ctx: ctx, cancel: cancel}
+}
+
+// Serve accepts ONE client on l and talks to it until it leaves. Then it closes l
+// and returns: the next client is refused. That is this stage's weakness.
+func (s *Server) Serve(l net.Listener) error {
+	defer l.Close()
+	stop := context.AfterFunc(s.ctx, func() { l.Close() }) // Close interrupts Accept
+	defer stop()
+
+	conn, err := l.Accept()
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return nil // Close was called: not an error
+		}
+		return err
+	}
+	s.handle(conn)
+	return nil
+}
+
+// Close stops the server and hangs up on its client.
+func (s *Server) Close() {
+	s.cancel()
+}
+
+// handle echoes every line conn sends until conn leaves.
+func (s *Server) handle(conn net.Conn) {
+	defer conn.Close()
+	stop := context.AfterFunc(s.ctx, func() { conn.Close() }) // Close hangs up on us too
+	defer stop()
+	addr := conn.RemoteAddr()
+	s.log.Printf("Connected %s", addr)
+
+	sc := bufio.NewScanner(conn) // splits at \n and drops a \r before it: nc and telnet both work
+	sc.Buffer(nil, maxLine)
+	for sc.Scan() {
+		fmt.Fprintf(conn, "%s\n", sc.Bytes())
+	}
+
+	err := sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		fmt.Fprintf(conn, "error: line longer than %d bytes; goodbye\n", maxLine)
+	}
+	if err != nil {
+		s.log.Printf("Disconnected %s: %v", addr, err)
+		return
+	}
+	s.log.Printf("Disconnected %s", addr)
+}

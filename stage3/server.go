@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"sync"
+)
+
+// maxLine is the longest line a client may send. A longer line is refused with a
+// message: without a limit, one client could make the server allocate without end.
+const maxLine = 64 * 1024
+
+// Server is an echo server for many clients at once.
+// Tests start it on any net.Listener and stop it with Close.
+type Server struct {
+	log    *log.Logger        // "Connected ADDR" and "Disconnected ADDR" go here
+	ctx    context.Context    // cancelled by Close
+	cancel context.CancelFunc // cancels ctx
+	wg     sync.WaitGroup     // one for each client being served
+}
+
+// NewServer returns a server that logs to logger.
+func NewServer(logger *log.Logger) *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{log: logger, ctx: ctx, cancel: cancel}
+}
+
+// Serve accepts clients on l until Close is called, and talks to each in a
+// goroutine of its own. Each client talks only to itself: that is this stage's weakness.
+func (s *Server) Serve(l net.Listener) error {
+	defer l.Close()
+	stop := context.AfterFunc(s.ctx, func() { l.Close() }) // Close interrupts Accept
+	defer stop()
+
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil // Close was called: not an error
+			}
+			return err
+		}
+		s.wg.Add(1)
+		go func() { // no waiting: the loop goes straight back to Accept
+			defer s.wg.Done()
+			s.handle(conn)
+		}()
+	}
+}
+
+// Close stops the server, hangs up on every client, and waits for their goroutines.
+func (s *Server) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// handle echoes every line conn sends until conn leaves.
+func (s *Server) handle(conn net.Conn) {
+	defer conn.Close()
+	stop := context.AfterFunc(s.ctx, func() { conn.Close() }) // Close hangs up on us too
+	defer stop()
+	addr := conn.RemoteAddr()
+	s.log.Printf("Connected %s", addr)
+
+	sc := bufio.NewScanner(conn) // splits at \n and drops a \r before it: nc and telnet both work
+	sc.Buffer(nil, maxLine)
+	for sc.Scan() {
+		fmt.Fprintf(conn, "%s\n", sc.Bytes())
+	}
+
+	err := sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		fmt.Fprintf(conn, "error: line longer than %d bytes; goodbye\n", maxLine)
+	}
+	if err != nil {
+		s.log.Printf("Disconnected %s: %v", addr, err)
+		return
+	}
+	s.log.Printf("Disconnected %s", addr)
+}

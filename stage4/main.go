@@ -1,0 +1,33 @@
+// Stage4 is a chat server: every line a client sends goes to every other client.
+// Its client list is shared by goroutines with no lock: a data race, on purpose.
+//
+//	go run ./stage4             # then, in another terminal: nc localhost 8888
+package main
+
+import (
+	"flag"
+	"log"
+	"net"
+	"os"
+)
+
+func main() {
+	addr := flag.String("addr", "localhost:8888", "`host:port` to listen on")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("stage4: ")
+	if flag.NArg() > 0 {
+		log.Printf("unexpected argument %q", flag.Arg(0))
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err) // for example: the port is already in use
+	}
+	log.Printf("listening on %s", l.Addr())
+	if err := NewServer(log.Default()).Serve(l); err != nil {
+		log.Fatal(err)
+	}
+}
