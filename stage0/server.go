@@ -8,8 +8,8 @@ import (
 	"log"
 )
 
-// maxLine is the longest line the server accepts. A longer line is refused with a
-// message: without a limit, one client could make the server allocate without end.
+// maxLine is the most bytes one line may take, its newline included. A longer line
+// is refused with a message: with no limit, one client could eat all our memory.
 const maxLine = 64 * 1024
 
 // Server is a chat server with no network yet: its only client is the keyboard.
@@ -40,7 +40,7 @@ func (s *Server) handle(in io.Reader, out io.Writer) error {
 
 	err := sc.Err()
 	if errors.Is(err, bufio.ErrTooLong) {
-		err = fmt.Errorf("line longer than %d bytes", maxLine)
+		err = fmt.Errorf("line too long (the limit is %d bytes, newline included)", maxLine)
 	}
 	s.log.Print("Disconnected")
 	return err

@@ -9,8 +9,8 @@ import (
 	"net"
 )
 
-// maxLine is the longest line a client may send. A longer line is refused with a
-// message: without a limit, one client could make the server allocate without end.
+// maxLine is the most bytes one line may take, its newline included. A longer line
+// is refused with a message: with no limit, one client could eat all our memory.
 const maxLine = 64 * 1024
 
 // Server is an echo server for a single client.
@@ -66,7 +66,7 @@ func (s *Server) handle(conn net.Conn) {
 
 	err := sc.Err()
 	if errors.Is(err, bufio.ErrTooLong) {
-		fmt.Fprintf(conn, "error: line longer than %d bytes; goodbye\n", maxLine)
+		fmt.Fprintf(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)
 	}
 	if err != nil {
 		s.log.Printf("Disconnected %s: %v", addr, err)

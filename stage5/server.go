@@ -10,8 +10,8 @@ import (
 	"sync"
 )
 
-// maxLine is the longest line a client may send. A longer line is refused with a
-// message: without a limit, one client could make the server allocate without end.
+// maxLine is the most bytes one line may take, its newline included. A longer line
+// is refused with a message: with no limit, one client could eat all our memory.
 const maxLine = 64 * 1024
 
 // Server is a chat server: it passes each client's lines on to all the others.
@@ -69,9 +69,9 @@ func (s *Server) handle(conn net.Conn) {
 	stop := context.AfterFunc(s.ctx, func() { conn.Close() }) // Close hangs up on us too
 	defer stop()
 	addr := conn.RemoteAddr()
-	s.log.Printf("Connected %s", addr)
 	s.join(conn)
 	defer s.leave(conn)
+	s.log.Printf("Connected %s", addr)
 
 	sc := bufio.NewScanner(conn) // splits at \n and drops a \r before it: nc and telnet both work
 	sc.Buffer(nil, maxLine)
@@ -81,7 +81,7 @@ func (s *Server) handle(conn net.Conn) {
 
 	err := sc.Err()
 	if errors.Is(err, bufio.ErrTooLong) {
-		fmt.Fprintf(conn, "error: line longer than %d bytes; goodbye\n", maxLine)
+		fmt.Fprintf(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)
 	}
 	if err != nil {
 		s.log.Printf("Disconnected %s: %v", addr, err)

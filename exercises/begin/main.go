@@ -1,0 +1,221 @@
+// Begin sets up an extension exercise: it copies the exercise's starting point and
+// its tests into a folder of your own, so you can start editing at once.
+//
+//	go run ./exercises/begin names mine/names   # then: go test -race ./mine/names
+//	go run ./exercises/begin -list              # the exercises and where each starts
+//
+// Each exercise folder names its starting point in a file called START (stage5, say,
+// or the solution of the exercise before it). Begin copies that folder's Go files
+// without their tests, then the exercise's own *_test.go files and testdata/.
+//
+// With -prove, begin checks the exercise itself, as CI does: the starting point and
+// the tests, copied into a scratch folder, must compile, and the tests must FAIL.
+// A starting point that already passed would leave the learner nothing to do.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+func main() {
+	list := flag.Bool("list", false, "list the exercises and their starting points")
+	prove := flag.Bool("prove", false, "check that each named exercise's starting point compiles and fails its tests")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/begin NAME DIR\n"+
+			"       go run ./exercises/begin -list\n"+
+			"       go run ./exercises/begin -prove NAME...   (or -prove all)\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("begin: ")
+
+	root, err := moduleRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	switch {
+	case *list:
+		names, err := exercises(root)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, name := range names {
+			start, _ := startOf(root, name)
+			fmt.Printf("%-10s starts from %s\n", name, start)
+		}
+	case *prove:
+		names := flag.Args()
+		if len(names) == 1 && names[0] == "all" {
+			if names, err = exercises(root); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if len(names) == 0 {
+			flag.Usage()
+			os.Exit(2)
+		}
+		failed := false
+		for _, name := range names {
+			if err := proveFails(root, name); err != nil {
+				log.Printf("%s: %v", name, err)
+				failed = true
+				continue
+			}
+			fmt.Printf("ok   %s: its starting point compiles and fails its tests\n", name)
+		}
+		if failed {
+			os.Exit(1)
+		}
+	default:
+		if flag.NArg() != 2 {
+			flag.Usage()
+			os.Exit(2)
+		}
+		name, dir := flag.Arg(0), flag.Arg(1)
+		if err := begin(root, name, dir); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s is ready in %s. Edit it, then check it with:\n\n\tgo test -race ./%s\n",
+			name, dir, filepath.ToSlash(filepath.Clean(dir)))
+	}
+}
+
+// begin copies exercise name's starting point and tests into dir, which must not exist yet:
+// begin never overwrites your work.
+func begin(root, name, dir string) error {
+	start, err := startOf(root, name)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("%s already exists: choose a new folder (begin never overwrites your work)", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// The starting point's own tests test the old behaviour; the exercise's tests replace them.
+	if err := copyFiles(filepath.Join(root, start), dir, func(n string) bool {
+		return strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
+	}); err != nil {
+		return err
+	}
+	ex := filepath.Join(root, "exercises", name)
+	if err := copyFiles(ex, dir, func(n string) bool { return strings.HasSuffix(n, "_test.go") }); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(ex, "testdata")); err == nil {
+		return os.CopyFS(filepath.Join(dir, "testdata"), os.DirFS(filepath.Join(ex, "testdata")))
+	}
+	return nil
+}
+
+// proveFails sets exercise name up in a scratch folder inside the module (a folder whose
+// name starts with "." is left out of ./..., so it never disturbs the other tests) and
+// checks that it compiles and that its tests fail.
+func proveFails(root, name string) error {
+	scratch := filepath.Join(root, ".tmp", "prove-"+name)
+	if err := os.RemoveAll(scratch); err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	if err := begin(root, name, scratch); err != nil {
+		return err
+	}
+	pkg := "./" + filepath.ToSlash(must(filepath.Rel(root, scratch)))
+	if out, err := goCmd(root, "vet", pkg); err != nil {
+		return fmt.Errorf("the starting point and the tests do not compile together:\n%s", out)
+	}
+	out, err := goCmd(root, "test", "-count=1", pkg)
+	if err == nil {
+		return errors.New("the starting point already PASSES the tests: the exercise asks for nothing")
+	}
+	if !bytes.Contains(out, []byte("--- FAIL")) {
+		return fmt.Errorf("go test failed, but no test failed (a build or setup problem?):\n%s", out)
+	}
+	return nil
+}
+
+// exercises lists the folders under exercises/ that have a START file.
+func exercises(root string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(root, "exercises", "*", "START"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range matches {
+		names = append(names, filepath.Base(filepath.Dir(m)))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// startOf reads exercise name's START file: the folder its starting point is in.
+func startOf(root, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "exercises", name, "START"))
+	if errors.Is(err, fs.ErrNotExist) {
+		names, _ := exercises(root)
+		return "", fmt.Errorf("no exercise called %q; there are: %s", name, strings.Join(names, ", "))
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// copyFiles copies the regular files in from (not its subfolders) that keep accepts into to.
+func copyFiles(from, to string, keep func(name string) bool) error {
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !keep(e.Name()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moduleRoot finds the workbook's root folder, so begin works from any folder inside it.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run me inside the workbook (no go.mod found)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+func goCmd(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	return cmd.CombinedOutput()
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -1,0 +1,34 @@
+// Names is the chat server of stage5 with a name for every client: each newcomer
+// is welcomed as guest1, guest2, ..., every line it sends is passed on as
+// "NAME: text", and "/name NEW" changes its name.
+//
+//	go run ./exercises/names    # then, in another terminal: nc localhost 8888
+package main
+
+import (
+	"flag"
+	"log"
+	"net"
+	"os"
+)
+
+func main() {
+	addr := flag.String("addr", "localhost:8888", "`host:port` to listen on")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("names: ")
+	if flag.NArg() > 0 {
+		log.Printf("unexpected argument %q", flag.Arg(0))
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err) // for example: the port is already in use
+	}
+	log.Printf("listening on %s", l.Addr())
+	if err := NewServer(log.Default()).Serve(l); err != nil {
+		log.Fatal(err)
+	}
+}
