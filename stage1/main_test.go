@@ -50,8 +50,8 @@ func program(t *testing.T) string {
 // running is the program started with some arguments.
 type running struct {
 	cmd    *exec.Cmd
-	stderr chan string // its standard error, a line at a time
-	exited chan error
+	stderr chan string // its standard error, a line at a time; closed when it ends
+	exited chan error  // receives the result of cmd.Wait
 }
 
 // run starts the program and kills it, if it is still running, when the test ends.
@@ -61,7 +61,7 @@ func run(t *testing.T, args ...string) *running {
 	errPipe, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	r := &running{cmd: cmd, stderr: make(chan string, 100), exited: make(chan error, 1)}
+	r := &running{cmd: cmd, stderr: make(chan string, 1000), exited: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(errPipe)
 		for sc.Scan() {
@@ -102,23 +102,25 @@ func listening(t *testing.T) (*running, string) {
 	return r, line[strings.LastIndex(line, " ")+1:]
 }
 
-// exitCode waits for the program to end and returns its exit code.
-func (r *running) exitCode(t *testing.T) int {
+// end waits for the program to end by itself, and returns its exit code and the
+// lines of standard error that nobody has read yet.
+func (r *running) end(t *testing.T) (code int, stderr []string) {
 	t.Helper()
-	for range r.stderr {
-	}
+	var err error
 	select {
-	case err := <-r.exited:
-		if err == nil {
-			return 0
-		}
-		var exit *exec.ExitError
-		require.ErrorAs(t, err, &exit)
-		return exit.ExitCode()
+	case err = <-r.exited: // sent after stderr is closed, so the loop below ends
 	case <-time.After(wait):
 		t.Fatal("the program did not end")
-		return -1
 	}
+	for line := range r.stderr {
+		stderr = append(stderr, line)
+	}
+	if err == nil {
+		return 0, stderr
+	}
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	return exit.ExitCode(), stderr
 }
 
 // netcat runs nc against addr with input on its standard input, and returns what nc printed.
@@ -145,7 +147,8 @@ func TestProgramWithNetcat(t *testing.T) {
 	require.Equal(t, "hello\nfrom nc\n", netcat(t, addr, "hello\nfrom nc\n"))
 	r.expect(t, "Connected 127.0.0.1:")
 	r.expect(t, "Disconnected 127.0.0.1:")
-	require.Equal(t, 0, r.exitCode(t), "stage1 ends, with success, when its client leaves")
+	code, _ := r.end(t)
+	require.Equal(t, 0, code, "stage1 ends, with success, when its client leaves")
 }
 
 // telnet sends \r\n line endings and talks through a terminal; here its input is a pipe.
@@ -182,22 +185,18 @@ func TestPortInUse(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
-	r := run(t, "-addr", l.Addr().String())
-	var lines []string
-	for line := range r.stderr {
-		lines = append(lines, line)
-	}
-	require.Len(t, lines, 1, "one line says what went wrong")
-	require.Contains(t, lines[0], "listen tcp "+l.Addr().String()) // then the system's words: address already in use
-	require.Equal(t, 1, r.exitCode(t))
+	code, stderr := run(t, "-addr", l.Addr().String()).end(t)
+	require.Equal(t, 1, code)
+	require.Len(t, stderr, 1, "one line says what went wrong")
+	require.Contains(t, stderr[0], "listen tcp "+l.Addr().String()) // then the system's words: address already in use
 }
 
 func TestWrongFlag(t *testing.T) {
-	r := run(t, "-port", "8888")
-	r.expect(t, "flag provided but not defined: -port")
-	require.Equal(t, 2, r.exitCode(t))
+	code, stderr := run(t, "-port", "8888").end(t)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "flag provided but not defined: -port")
 
-	r = run(t, "8888")
-	r.expect(t, `unexpected argument "8888"`)
-	require.Equal(t, 2, r.exitCode(t))
+	code, stderr = run(t, "8888").end(t)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr[0], `unexpected argument "8888"`)
 }

@@ -20,7 +20,7 @@ type Server struct {
 	log    *log.Logger        // "Connected ADDR" and "Disconnected ADDR" go here
 	ctx    context.Context    // cancelled by Close
 	cancel context.CancelFunc // cancels ctx
-	wg     sync.WaitGroup     // one for each client being served
+	wg     sync.WaitGroup     // Serve, and one for each client being served
 }
 
 // NewServer returns a server that logs to logger.
@@ -32,6 +32,8 @@ func NewServer(logger *log.Logger) *Server {
 // Serve accepts clients on l until Close is called, and talks to each in a
 // goroutine of its own. Each client talks only to itself: that is this stage's weakness.
 func (s *Server) Serve(l net.Listener) error {
+	s.wg.Add(1) // Close waits for Serve too, so no client can slip in after it
+	defer s.wg.Done()
 	defer l.Close()
 	stop := context.AfterFunc(s.ctx, func() { l.Close() }) // Close interrupts Accept
 	defer stop()
