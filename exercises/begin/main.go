@@ -4,9 +4,11 @@
 //	go run ./exercises/begin names mine/names   # then: go test -race ./mine/names
 //	go run ./exercises/begin -list              # the exercises and where each starts
 //
-// Each exercise folder names its starting point in a file called START (stage5, say,
-// or the solution of the exercise before it). Begin copies that folder's Go files
-// without their tests, then the exercise's own *_test.go files and testdata/.
+// Each exercise folder names its starting point in a file called START: one line, a
+// folder (stage5, say, or the solution of the exercise before it), and optionally more
+// lines, each a folder or a single file laid over the first, file by file: a stub to
+// fill in, or a file the exercise gives you ready-made. Begin copies those Go files
+// (never their tests), then the exercise's own *_test.go files and testdata/.
 //
 // With -prove, begin checks the exercise itself, as CI does: the starting point and
 // the tests, copied into a scratch folder, must compile, and the tests must FAIL.
@@ -52,7 +54,7 @@ func main() {
 		}
 		for _, name := range names {
 			start, _ := startOf(root, name)
-			fmt.Printf("%-10s starts from %s\n", name, start)
+			fmt.Printf("%-10s starts from %s\n", name, strings.Join(start, " + "))
 		}
 	case *prove:
 		names := flag.Args()
@@ -105,10 +107,12 @@ func begin(root, name, dir string) error {
 		return err
 	}
 	// The starting point's own tests test the old behaviour; the exercise's tests replace them.
-	if err := copyFiles(filepath.Join(root, start), dir, func(n string) bool {
-		return strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
-	}); err != nil {
-		return err
+	for _, from := range start {
+		if err := copyFiles(filepath.Join(root, from), dir, func(n string) bool {
+			return strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
+		}); err != nil {
+			return err
+		}
 	}
 	ex := filepath.Join(root, "exercises", name)
 	if err := copyFiles(ex, dir, func(n string) bool { return strings.HasSuffix(n, "_test.go") }); err != nil {
@@ -160,34 +164,50 @@ func exercises(root string) ([]string, error) {
 	return names, nil
 }
 
-// startOf reads exercise name's START file: the folder its starting point is in.
-func startOf(root, name string) (string, error) {
+// startOf reads exercise name's START file: the folders and files of its starting point.
+func startOf(root, name string) ([]string, error) {
 	b, err := os.ReadFile(filepath.Join(root, "exercises", name, "START"))
 	if errors.Is(err, fs.ErrNotExist) {
 		names, _ := exercises(root)
-		return "", fmt.Errorf("no exercise called %q; there are: %s", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("no exercise called %q; there are: %s", name, strings.Join(names, ", "))
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return strings.TrimSpace(string(b)), nil
+	start := strings.Fields(string(b))
+	if len(start) == 0 {
+		return nil, fmt.Errorf("exercises/%s/START is empty", name)
+	}
+	return start, nil
 }
 
-// copyFiles copies the regular files in from (not its subfolders) that keep accepts into to.
+// copyFiles copies into to the regular files in from (not its subfolders) that keep
+// accepts; or, if from is a single file, that file.
 func copyFiles(from, to string, keep func(name string) bool) error {
-	entries, err := os.ReadDir(from)
+	info, err := os.Stat(from)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !keep(e.Name()) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+	names := []string{filepath.Base(from)}
+	if info.IsDir() {
+		entries, err := os.ReadDir(from)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+		names = nil
+		for _, e := range entries {
+			if e.Type().IsRegular() && keep(e.Name()) {
+				names = append(names, e.Name())
+			}
+		}
+		from = filepath.Join(from, "x") // so that Dir(from) below is the folder
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(from), name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o644); err != nil {
 			return err
 		}
 	}
