@@ -64,40 +64,54 @@ func TestRaceScenario(t *testing.T) {
 	raceScenario(t)
 }
 
-// raceScenario starts a server and has eight clients join at once, all say five
-// lines while everybody is there, and all leave. It logs nowhere: logging to a file
-// or a terminal is a write, and the race detector counts every write as
-// synchronising with every later read, which can hide a race. The scenario asserts
-// nothing about what arrives: only the race detector judges it.
+// raceScenario starts a server and has eight clients join, all say five lines
+// while everybody is there, and all leave. Nobody speaks before the server has
+// logged all eight "Connected" lines: each client's goroutine joins the list just
+// before it logs, so all eight joins are under way at once, whatever the scheduler
+// does. The log goes to a channel, not to a file or a terminal: the race detector
+// counts every write to a file as synchronising with every later read, which can
+// hide a race. The scenario asserts nothing about what arrives: only the race
+// detector judges it.
 func raceScenario(t *testing.T) {
 	const clients = 8
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := NewServer(log.New(io.Discard, "", 0))
+	connected := make(chan string, clients)
+	srv := NewServer(log.New(lineFunc(func(line string) {
+		if strings.HasPrefix(line, "Connected ") {
+			connected <- line
+		}
+	}), "", 0))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
-	var here, said, done sync.WaitGroup // all are here; all have spoken; all are gone
-	here.Add(clients)
+	var conns []net.Conn
+	for range clients {
+		conn, err := net.DialTimeout("tcp", l.Addr().String(), wait)
+		require.NoError(t, err)
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(wait))
+		conns = append(conns, conn)
+	}
+	for range clients {
+		select {
+		case <-connected:
+		case <-time.After(wait):
+			t.Fatal("the server did not log all the Connected lines")
+		}
+	}
+
+	var said, done sync.WaitGroup // all have spoken; all are gone
 	said.Add(clients)
-	for i := range clients {
+	for i, conn := range conns {
 		done.Add(2)
+		go func() { // read what the others say, so nobody stalls; ends at Close
+			defer done.Done()
+			io.Copy(io.Discard, conn)
+		}()
 		go func() {
 			defer done.Done()
-			conn, err := net.DialTimeout("tcp", l.Addr().String(), wait)
-			here.Done()
-			if err != nil {
-				said.Done()
-				t.Error(err)
-				return
-			}
 			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(wait))
-			go func() { // read what the others say, so nobody stalls; ends at Close
-				defer done.Done()
-				io.Copy(io.Discard, conn)
-			}()
-			here.Wait()
 			for j := range 5 {
 				fmt.Fprintf(conn, "line %d from client %d\n", j, i)
 			}
@@ -108,4 +122,12 @@ func raceScenario(t *testing.T) {
 	done.Wait()
 	srv.Close()
 	require.NoError(t, <-served)
+}
+
+// lineFunc is a log destination that hands each line to a function.
+type lineFunc func(line string)
+
+func (f lineFunc) Write(p []byte) (int, error) {
+	f(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }

@@ -25,7 +25,7 @@ type Server struct {
 	log    *log.Logger        // "Connected ADDR" and "Disconnected ADDR" go here
 	ctx    context.Context    // cancelled by Close
 	cancel context.CancelFunc // cancels ctx
-	wg     sync.WaitGroup     // one for each client being served
+	wg     sync.WaitGroup     // Serve, and one for each client being served
 
 	// clients is everybody connected now. Many goroutines use it at once, so
 	// every access holds mu: one goroutine at a time.
@@ -42,6 +42,8 @@ func NewServer(logger *log.Logger) *Server {
 // Serve accepts clients on l until Close is called, and talks to each in a
 // goroutine of its own.
 func (s *Server) Serve(l net.Listener) error {
+	s.wg.Add(1) // Close waits for Serve too, so no client can slip in after it
+	defer s.wg.Done()
 	defer l.Close()
 	stop := context.AfterFunc(s.ctx, func() { l.Close() }) // Close interrupts Accept
 	defer stop()
