@@ -79,7 +79,7 @@ func run(ctx context.Context, addr string, stdin io.Reader, stdout, stderr io.Wr
 		return nil
 	case err := <-typed:
 		if err != nil {
-			return err
+			return fmt.Errorf("reading the keyboard: %w", err)
 		}
 		// End of input. Close only our sending half: the server reads "end of
 		// file", and may still answer (an echo server does). Then wait, but not

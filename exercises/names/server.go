@@ -24,7 +24,7 @@ type Server struct {
 	log    *log.Logger        // "Connected ADDR" and "Disconnected ADDR" go here
 	ctx    context.Context    // cancelled by Close
 	cancel context.CancelFunc // cancels ctx
-	wg     sync.WaitGroup     // one for each client being served
+	wg     sync.WaitGroup     // Serve, and one for each client being served
 
 	// clients is everybody connected now, with their names. Many goroutines use
 	// it at once, so every access holds mu: one goroutine at a time. The same
@@ -43,6 +43,8 @@ func NewServer(logger *log.Logger) *Server {
 // Serve accepts clients on l until Close is called, and talks to each in a
 // goroutine of its own.
 func (s *Server) Serve(l net.Listener) error {
+	s.wg.Add(1) // Close waits for Serve too, so no client can slip in after it
+	defer s.wg.Done()
 	defer l.Close()
 	stop := context.AfterFunc(s.ctx, func() { l.Close() }) // Close interrupts Accept
 	defer stop()
@@ -76,9 +78,9 @@ func (s *Server) handle(conn net.Conn) {
 	stop := context.AfterFunc(s.ctx, func() { conn.Close() }) // Close hangs up on us too
 	defer stop()
 	addr := conn.RemoteAddr()
-	s.log.Printf("Connected %s", addr)
 	name := s.join(conn) // only this goroutine renames conn, so this copy stays true
 	defer s.leave(conn)
+	s.log.Printf("Connected %s", addr)
 
 	sc := bufio.NewScanner(conn) // splits at \n and drops a \r before it: nc and telnet both work
 	sc.Buffer(nil, maxLine)

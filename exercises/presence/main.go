@@ -1,0 +1,34 @@
+// Presence is the chat server of exercises/names that says who comes and goes:
+// a newcomer hears how many are online, and everybody else reads
+// "NAME joined (N online)" and "NAME left (N online)".
+//
+//	go run ./exercises/presence # then, in another terminal: nc localhost 8888
+package main
+
+import (
+	"flag"
+	"log"
+	"net"
+	"os"
+)
+
+func main() {
+	addr := flag.String("addr", "localhost:8888", "`host:port` to listen on")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("presence: ")
+	if flag.NArg() > 0 {
+		log.Printf("unexpected argument %q", flag.Arg(0))
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err) // for example: the port is already in use
+	}
+	log.Printf("listening on %s", l.Addr())
+	if err := NewServer(log.Default()).Serve(l); err != nil {
+		log.Fatal(err)
+	}
+}
