@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// root is the workbook's top folder, seen from this package's folder.
+const root = "../.."
+
+// shared is the checker the progression tests use: each stage is built once.
+var shared *checker
+
+func TestMain(m *testing.M) {
+	tmp, err := os.MkdirTemp("", "chatcheck-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	shared = newChecker(context.Background(), tmp, 10*time.Second)
+	code := m.Run()
+	os.RemoveAll(tmp)
+	// Every program the checker started has been reaped, every client closed.
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+var progression struct {
+	once sync.Once
+	prog [][]result
+}
+
+// measured checks the workbook's stage0..stage5, once for all the tests that need it.
+func measured(t *testing.T) [][]result {
+	progression.once.Do(func() { progression.prog = shared.measureAll(root) })
+	require.Len(t, progression.prog, lastStage+1)
+	return progression.prog
+}
+
+// The workbook's promise: each stage passes every property it requires, fails each
+// property the next stage adds, and fails what it no longer does (stage4 stops echoing).
+func TestProgression(t *testing.T) {
+	t.Parallel()
+	prog := measured(t)
+	for stage, results := range prog {
+		for i, p := range properties {
+			r := results[i]
+			switch {
+			case p.requires(stage) == "required":
+				if !assert.True(t, r.pass, "stage%d must pass %q", stage, p.name) {
+					t.Logf("saw: %s", r.saw)
+				}
+			case p.from == stage+1 || p.until == stage-1:
+				assert.False(t, r.pass, "stage%d must fail %q: stage%d adds it", stage, p.name, p.from)
+			}
+		}
+	}
+	// The race is found where it is, and named so that a learner can find it.
+	race := prog[4][len(properties)-1]
+	require.False(t, race.pass)
+	assert.Contains(t, race.saw, "main.(*Server).")
+	assert.Contains(t, race.saw, "server.go:")
+	// Stage0 has no network: every network row says so in one way.
+	assert.Contains(t, prog[0][2].saw, "no -addr flag")
+}
+
+// The table in README.md is the one the checker measures today.
+func TestReadmeIsCurrent(t *testing.T) {
+	t.Parallel()
+	prog := measured(t)
+	got, err := readBlock(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	require.Equal(t, markdown(prog), got,
+		"README.md's progression table is out of date: run `go run ./exercises/check -all -write` and read the diff")
+}
+
+// What a learner reads for one stage, and the exit status, follow the table.
+func TestReportAndExitStatus(t *testing.T) {
+	t.Parallel()
+	prog := measured(t)
+	var out bytes.Buffer
+	require.Equal(t, 0, report(&out, "stage2", 2, prog[2]), out.String())
+	assert.Contains(t, out.String(), "serves clients at the same time (not yet)")
+	assert.NotContains(t, out.String(), "to do:", "no advice for what the stage does not require yet")
+
+	out.Reset()
+	require.Equal(t, 1, report(&out, "stage2", 3, prog[2]), "stage2 is not a stage3")
+	assert.Contains(t, out.String(), "serves clients at the same time (required)")
+	assert.Contains(t, out.String(), "to do: serve each client in a goroutine")
+}
+
+// The race property must fail stage4 every time and pass stage5 every time.
+// CHECK_RACE_RUNS=30 go test -race -run RaceCheck ./exercises/check measures it harder.
+func TestRaceCheckIsReliable(t *testing.T) {
+	t.Parallel()
+	runs := 3
+	if n, err := strconv.Atoi(os.Getenv("CHECK_RACE_RUNS")); err == nil {
+		runs = n
+	}
+	race := properties[len(properties)-1]
+	require.True(t, race.race)
+	results := make([][2]result, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i][0] = shared.try(race, filepath.Join(root, "stage4"), 4)
+			results[i][1] = shared.try(race, filepath.Join(root, "stage5"), 5)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if assert.False(t, r[0].pass, "run %d: stage4's race went unseen", i) {
+			assert.Contains(t, r[0].saw, "data race")
+		}
+		if !assert.True(t, r[1].pass, "run %d: stage5 must pass", i) {
+			t.Log(r[1].saw)
+		}
+	}
+}
+
+// checkProgram runs the checker as a learner would, on a program under testdata.
+func checkProgram(t *testing.T, args ...string) (int, string) {
+	var out, errs bytes.Buffer
+	code := run(context.Background(), args, &out, &errs)
+	return code, out.String() + errs.String()
+}
+
+// Broken programs get a message that says what is wrong, not a wall of failures.
+func TestBrokenPrograms(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		dir  string
+		want []string
+	}{
+		{"nobuild", []string{"does not build", "undefined: listen", "fix the first error"}},
+		{"quits", []string{"ended before it accepted a client (exit status 3)", "I give up before listening"}},
+		{"silent", []string{"nothing accepted a connection on 127.0.0.1 at the port -addr gave within 1s"}},
+		{"fixedport", []string{"it does not listen where -addr says (127.0.0.1 and a free port) but on 127.0.0.1:47913",
+			"to do: pass the value of the -addr flag to net.Listen"}},
+		{"crashes", []string{"the program ended during the check (exit status 2): panic: a client left and nobody expected it",
+			"to do: it crashed"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.dir, func(t *testing.T) {
+			t.Parallel()
+			code, out := checkProgram(t, "-startup", "1s", "-stage", "2", filepath.Join("testdata", tc.dir))
+			require.Equal(t, 1, code, out)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+		})
+	}
+}
+
+// A Ctrl+C (the context cancelled) stops the checker at once, and leaves nothing running.
+func TestInterruptKillsThePrograms(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := newChecker(ctx, t.TempDir(), time.Minute) // "silent" would be waited for a minute
+	launched := make(chan *proc, 100)
+	c.onLaunch = func(p *proc) { launched <- p }
+
+	done := make(chan int)
+	go func() { done <- runOne(c, filepath.Join("testdata", "silent"), 1, io.Discard, io.Discard) }()
+	var p *proc
+	select {
+	case p = <-launched:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the checker started no program")
+	}
+	cancel() // as Ctrl+C does
+	select {
+	case code := <-done:
+		assert.Equal(t, 1, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the checker did not stop after it was interrupted")
+	}
+	select {
+	case <-p.exited: // killed and reaped
+	default:
+		t.Fatal("a program the checker started still runs")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{},
+		{"-stage", "6", "stage5"},
+		{"-stage", "1"},
+		{"-all", "stage1"},
+		{"-write", "-stage", "1", "stage1"},
+	} {
+		code, out := checkProgram(t, args...)
+		assert.Equal(t, 2, code, "%q", args)
+		assert.Contains(t, out, "usage:", "%q", args)
+	}
+	code, out := checkProgram(t, "-stage", "1", "no/such/folder")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, "no/such/folder is not a folder")
+}
+
+// The table's markers are found, and only the text between them is replaced.
+func TestWriteBlock(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "README.md")
+	require.NoError(t, os.WriteFile(path, []byte("# title\n\n"+beginMark+"old\n"+endMark+"\n\nafter\n"), 0o644))
+	require.NoError(t, writeBlock(path, "new table\n"))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "# title\n\n"+beginMark+"new table\n"+endMark+"\n\nafter\n", string(data))
+	got, err := readBlock(path)
+	require.NoError(t, err)
+	require.Equal(t, "new table\n", got)
+
+	require.NoError(t, os.WriteFile(path, []byte("no markers\n"), 0o644))
+	require.Error(t, writeBlock(path, "x"))
+	_, err = readBlock(path)
+	require.ErrorContains(t, err, "has no lines")
+	assert.True(t, strings.HasSuffix(beginMark, "\n"))
+}

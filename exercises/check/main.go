@@ -1,0 +1,170 @@
+// Check builds a chat-server program and checks it from the outside, as real clients
+// would: it starts the program on a free port of 127.0.0.1 (through its -addr flag),
+// connects to it, talks, and prints what works and what does not.
+//
+//	go run ./exercises/check -stage 3 mine/ex3   # check your exercise 3 as stage 3
+//	go run ./exercises/check -all                # the workbook's stage0..stage5, side by side
+//	go run ./exercises/check -all -write         # the same, and rewrite that table in README.md
+//
+// The exit status is 0 only when every property the stage requires passes.
+// Stage0 has no network: for it the checker types at the program's keyboard instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+func main() {
+	// Ctrl+C cancels the context: every program the checker started is killed, and
+	// the built programs are removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "check: interrupted")
+		code = 130
+	}
+	stop()
+	os.Exit(code)
+}
+
+// lastStage is the workbook's last stage: stage0 to stage5.
+const lastStage = 5
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stage := fs.Int("stage", -1, "check DIR as stage `N`, 0 to 5")
+	all := fs.Bool("all", false, "check the workbook's own stage0..stage5 and print the progression table")
+	write := fs.Bool("write", false, "with -all: rewrite the table between the progression markers of README.md")
+	startup := fs.Duration("startup", 10*time.Second, "how long a program may take to accept its first client")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: go run ./exercises/check -stage N DIR\n"+
+			"       go run ./exercises/check -all [-write]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch {
+	case *all && fs.NArg() == 0 && *stage < 0:
+	case !*all && !*write && fs.NArg() == 1 && *stage >= 0 && *stage <= lastStage:
+	default:
+		fs.Usage()
+		return 2
+	}
+
+	tmp, err := os.MkdirTemp("", "chatcheck-")
+	if err != nil {
+		fmt.Fprintln(stderr, "check:", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	c := newChecker(ctx, tmp, *startup)
+
+	if *all {
+		return runAll(c, *write, stdout, stderr)
+	}
+	return runOne(c, fs.Arg(0), *stage, stdout, stderr)
+}
+
+// runOne checks one program as stage N.
+func runOne(c *checker, dir string, stage int, stdout, stderr io.Writer) int {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "check: %s is not a folder: give the folder of your program, such as mine/ex%d\n", dir, stage)
+		return 2
+	}
+	// A program that does not build fails everything in the same way: say it once.
+	if _, err := c.binary(dir, false); err != nil {
+		f := errFailure(err)
+		fmt.Fprintf(stdout, "%s\n%s\n", f.saw, f.fix)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Checking %s as stage %d: each property starts it afresh and talks to it.\n\n", dir, stage)
+	results := c.measure(dir, stage)
+	if c.ctx.Err() != nil {
+		return 1
+	}
+	return report(stdout, dir, stage, results)
+}
+
+// runAll checks the workbook's own stages and prints the progression table.
+func runAll(c *checker, write bool, stdout, stderr io.Writer) int {
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintln(stderr, "check:", err)
+		return 1
+	}
+	prog := c.measureAll(root)
+	if c.ctx.Err() != nil {
+		return 1
+	}
+	table := markdown(prog)
+	fmt.Fprint(stdout, table)
+
+	code := 0
+	for stage, results := range prog {
+		for i, p := range properties {
+			if r := results[i]; p.requires(stage) == "required" && !r.pass {
+				fmt.Fprintf(stderr, "check: stage%d fails %q, which it requires: %s\n", stage, p.name, r.saw)
+				code = 1
+			}
+		}
+	}
+
+	readme := filepath.Join(root, "README.md")
+	if write {
+		if err := writeBlock(readme, table); err != nil {
+			fmt.Fprintln(stderr, "check:", err)
+			return 1
+		}
+		fmt.Fprintln(stderr, "check: wrote the table into", readme)
+		return code
+	}
+	if got, err := readBlock(readme); err != nil || got != table {
+		fmt.Fprintln(stderr, "check: the table in README.md is not this one; `go run ./exercises/check -all -write` rewrites it")
+	}
+	return code
+}
+
+// measureAll checks stage0..stage5 under root, all at once.
+func (c *checker) measureAll(root string) [][]result {
+	prog := make([][]result, lastStage+1)
+	done := make(chan struct{})
+	for stage := range prog {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			prog[stage] = c.measure(filepath.Join(root, fmt.Sprintf("stage%d", stage)), stage)
+		}()
+	}
+	for range prog {
+		<-done
+	}
+	return prog
+}
+
+// moduleRoot is the folder of go.mod, found from the current folder upwards.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod here or above: run the checker inside the workbook")
+		}
+		dir = parent
+	}
+}

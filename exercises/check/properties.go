@@ -1,0 +1,758 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	answerWait = 3 * time.Second          // how long a client waits for a line that should come
+	quietWait  = 500 * time.Millisecond   // how long a sender listens for its own line, to be sure it does not come
+	resend     = 200 * time.Millisecond   // how often a client says hello again while nobody hears it
+	trialLimit = 60 * time.Second         // no check may take longer: then its program is killed
+	maxLine    = 64 * 1024                // the workbook's limit on a line, its newline included
+	raceExit   = 66                       // the race detector's exit status
+	raceEnv    = "GORACE=halt_on_error=1" // stop at the first race: its report is the one to read
+)
+
+// property is one thing a chat server can do, checked from the outside.
+type property struct {
+	name        string
+	from, until int                // the stages that require it
+	about       string             // how it is checked, for the README
+	race        bool               // checked on the build with the race detector
+	keyboard    func(*trial) error // how to check it on stage0, which has no network (nil: it needs the network)
+	network     func(*trial) error // how to check it on a server
+}
+
+// properties, in the order the stages add them.
+var properties = []property{
+	{name: "echo", from: 0, until: 3, keyboard: checkKeyboardEcho, network: checkEcho,
+		about: "a client sends two lines, one ending in `\\n` as nc sends it and one in `\\r\\n` as telnet does, " +
+			"and gets each back as it was. Stage0 instead prints `Connected`, echoes what is typed, and prints " +
+			"`Disconnected` at an empty line and at the end of input. Stages 4 and 5 no longer echo: they pass lines on."},
+	{name: "refuses a line over 64 KiB", from: 0, until: 5, keyboard: checkKeyboardLong, network: checkLong,
+		about: "a client sends 65,536 bytes with no end of line; it gets a line that starts with `error` and the " +
+			"server hangs up. Stage0 ends with a message on stderr and a non-zero exit status."},
+	{name: "listens on the -addr address", from: 1, until: 5, network: checkListens,
+		about: "started with `-addr 127.0.0.1:PORT` (a free port), it accepts a connection there. " +
+			"Stage0 has no network, so it fails this and every row below."},
+	{name: "keeps serving after a client leaves", from: 2, until: 5, network: checkNext,
+		about: "client A sends a line and leaves; then clients B and C connect, and B's lines are answered " +
+			"(echoed to B, or passed on to C)."},
+	{name: "serves clients at the same time", from: 3, until: 5, network: checkTogether,
+		about: "A and B are connected at once, and each one's lines are answered (echoed, or passed on to the other)."},
+	{name: "broadcasts to the others", from: 4, until: 5, network: checkBroadcast,
+		about: "A, B and C join one at a time, and each says hello until one of its hellos has reached another client " +
+			"(so the server has all three on its list); then a line from A reaches B and C, and one from B reaches A and C. " +
+			"Clients join one at a time in every check but the last, so that stage4's unlocked list does not crash " +
+			"(\"concurrent map writes\") in a check about something else."},
+	{name: "not back to the sender", from: 4, until: 5, network: checkNotBack,
+		about: "as above with A and B; B gets A's line, and A does not get it back within half a second."},
+	{name: "removes clients that leave", from: 4, until: 5, network: checkRemoves,
+		about: "of five clients, three end their side of the connection one after another (as nc does at the end of its input); " +
+			"the server must hang up on each within 3s, the two left must still get all 8 lines of each other's, " +
+			"and the server must log no error about the clients that left. It cannot be seen from outside " +
+			"whether a server that did close the connection also took it off its list; when it ignores the " +
+			"write errors to it, only reading the code tells."},
+	{name: "no data race", from: 5, until: 5, race: true, keyboard: checkKeyboardRace, network: checkRace,
+		about: "built with `-race` and run with `GORACE=halt_on_error=1`: two clients stay and one of them talks " +
+			"all the time, while three rounds of four clients join at once, talk and leave; the race detector " +
+			"must report nothing. Stages 1-3 share no variables between goroutines, so they pass without a lock."},
+}
+
+// requires says what a stage asks of p: "required", "not yet" or "no longer".
+func (p property) requires(stage int) string {
+	switch {
+	case stage < p.from:
+		return "not yet"
+	case stage > p.until:
+		return "no longer"
+	default:
+		return "required"
+	}
+}
+
+// span says which stages require p, for the README.
+func (p property) span() string {
+	if p.from == p.until {
+		return fmt.Sprintf("%d", p.from)
+	}
+	return fmt.Sprintf("%d–%d", p.from, p.until)
+}
+
+// result is one property of one program: passed, or how it failed.
+type result struct {
+	pass bool
+	*failure
+}
+
+// checker runs checks, and keeps what many checks share: the built programs, the
+// ports handed out, and a limit on how many programs run at once.
+type checker struct {
+	ctx      context.Context
+	tmp      string        // the built programs go here
+	startup  time.Duration // how long a program may take to accept its first client
+	sem      chan struct{} // one token per check running (a check runs one program at a time)
+	buildSem chan struct{} // one token per build running
+	onLaunch func(*proc)   // when set (by a test), hears of every server started
+
+	mu     sync.Mutex
+	builds map[string]*build
+	ports  map[string]bool
+}
+
+func newChecker(ctx context.Context, tmp string, startup time.Duration) *checker {
+	return &checker{ctx: ctx, tmp: tmp, startup: startup,
+		sem: make(chan struct{}, 16), buildSem: make(chan struct{}, 3),
+		builds: map[string]*build{}, ports: map[string]bool{}}
+}
+
+// measure checks every property of the program in dir as stage N, all at once:
+// each check runs the program afresh, so the checks cannot disturb each other.
+func (c *checker) measure(dir string, stage int) []result {
+	results := make([]result, len(properties))
+	var wg sync.WaitGroup
+	for i, p := range properties {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.try(p, dir, stage)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// trial is one check of one property: it owns the programs it starts.
+type trial struct {
+	ctx   context.Context
+	c     *checker
+	bin   string
+	env   []string
+	procs []*proc
+}
+
+// try checks one property and cleans up after it, whatever happened.
+func (c *checker) try(p property, dir string, stage int) result {
+	bin, err := c.binary(dir, p.race)
+	if err != nil {
+		return result{failure: errFailure(err)}
+	}
+	c.sem <- struct{}{}
+	defer func() { <-c.sem }()
+	ctx, cancel := context.WithTimeout(c.ctx, trialLimit)
+	defer cancel()
+	t := &trial{ctx: ctx, c: c, bin: bin}
+	if p.race {
+		t.env = []string{raceEnv}
+	}
+	check := p.network
+	if stage == 0 && p.keyboard != nil {
+		check = p.keyboard
+	}
+	err = check(t)
+
+	// A server that ended by itself during a failed check has usually crashed: say
+	// so. A crash takes a moment to end the process, so give it that moment.
+	var note string
+	for _, pr := range t.procs {
+		if pr.addr == "" || err == nil || note != "" {
+			continue
+		}
+		select {
+		case <-pr.exited:
+		case <-time.After(quietWait):
+		}
+		note = pr.endNote()
+	}
+	for _, pr := range t.procs {
+		pr.stop()
+	}
+	if err == nil {
+		return result{pass: true}
+	}
+	f := *errFailure(err)
+	if note != "" {
+		f.saw += "; " + note
+		if strings.Contains(note, "panic:") || strings.Contains(note, "fatal error:") {
+			f.fix = "it crashed: run it by hand, do what the checker did, and read the first lines of the panic"
+		}
+	}
+	return result{failure: &f}
+}
+
+// start starts the program as a server and returns its first client, A, once the
+// server has logged it (or half a second has passed: see join).
+func (t *trial) start() (*proc, *client, error) {
+	p, a, err := t.c.startServer(t.ctx, t.bin, t.env)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.procs = append(t.procs, p)
+	p.out.find(a.addr(), quietWait)
+	return p, a, nil
+}
+
+// keyboard starts the program with its standard input and output in the checker's hands.
+func (t *trial) keyboard() (*proc, *transcript, io.WriteCloser, error) {
+	stdout := newTranscript()
+	p, stdin, err := launch(t.ctx, t.bin, nil, t.env, stdout, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t.procs = append(t.procs, p)
+	return p, stdout, stdin, nil
+}
+
+// join connects a new client, and waits (a little, at most) until the server logs
+// its address, as the workbook's stages do in "Connected ADDR". Clients that join one
+// at a time keep stage4's unlocked client list from crashing with "concurrent map
+// writes" in the middle of a check about something else: provoking that race is
+// the job of the race check alone.
+func join(p *proc, names ...string) ([]*client, error) {
+	var cs []*client
+	logs := true
+	for _, n := range names {
+		c, err := p.dial(n)
+		if err != nil {
+			return nil, fail("", "client %s could not connect: %v", n, err)
+		}
+		if logs {
+			// A server that does not log this client (or serves one client at a
+			// time) costs the wait once: the next clients are not waited for.
+			_, err := p.out.find(c.addr(), quietWait)
+			logs = err == nil
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+// served has from send lines until one is answered: it comes back to from (an echo
+// server) or reaches one of others (a chat server). Lines are sent again and again
+// because a chat server passes a line on only to the clients already on its list.
+func served(from *client, others []*client) error {
+	deadline := time.Now().Add(answerWait)
+	var sent []string
+	for {
+		tok := token("ping")
+		from.send(tok)
+		sent = append(sent, tok)
+		_, err := from.find(tok, resend)
+		if err == nil {
+			return nil
+		}
+		for _, o := range others {
+			for _, s := range sent {
+				if o.has(s) {
+					return nil
+				}
+			}
+		}
+		if from.ended() {
+			return fail("", "the server hung up on %s", from.name)
+		}
+		if time.Now().After(deadline) {
+			return fail("", "%s's lines got no answer within %v: neither echoed nor passed on", from.name, answerWait)
+		}
+	}
+}
+
+// meet has every client say hello until a hello of each has reached another client.
+// A chat server puts a client on its list before it reads the client's first line,
+// so from then on every line passed on reaches that client too. With self set, a
+// client that gets its own hello back ends the wait, and is returned.
+func meet(cs []*client, self bool) (*client, error) {
+	deadline := time.Now().Add(answerWait)
+	sent := make([][]string, len(cs))
+	heard := make([]bool, len(cs)) // heard[i]: a hello of cs[i] reached another client
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		if time.Since(last) >= resend {
+			for i, c := range cs {
+				if !heard[i] {
+					tok := token("hello")
+					sent[i] = append(sent[i], tok)
+					c.send(tok)
+				}
+			}
+			last = time.Now()
+		}
+		done := true
+		for i, c := range cs {
+			for _, tok := range sent[i] {
+				if self && c.has(tok) {
+					return c, nil
+				}
+				for j, o := range cs {
+					if j != i && o.has(tok) {
+						heard[i] = true
+					}
+				}
+			}
+			done = done && heard[i]
+		}
+		if done {
+			// Let every hello sent so far arrive everywhere: then no line is still
+			// being passed on when a client leaves next (on stage4, a goroutine that
+			// walks the map while another deletes from it can crash the server).
+			for i := range cs {
+				for _, tok := range sent[i] {
+					for j, o := range cs {
+						if j != i {
+							o.find(tok, time.Until(deadline))
+						}
+					}
+				}
+			}
+			return nil, nil
+		}
+		var deaf []string
+		for i, c := range cs {
+			if !heard[i] {
+				deaf = append(deaf, c.name)
+			}
+		}
+		if time.Now().After(deadline) || cs[0].ended() {
+			return nil, fail("", "no line of %s reached another client within %v", strings.Join(deaf, ", "), answerWait)
+		}
+		<-tick.C
+	}
+}
+
+// --- the checks. Each returns nil when the property holds. ---
+
+func checkListens(t *trial) error {
+	_, _, err := t.start()
+	return err
+}
+
+func checkEcho(t *trial) error {
+	_, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	const fix = "write each line back to the client that sent it"
+	asNetcat, asTelnet := token("hello"), token("world")
+	a.send(asNetcat)
+	a.sendRaw(asTelnet + "\r\n")
+	for _, tok := range []string{asNetcat, asTelnet} {
+		line, err := a.find(tok, answerWait)
+		switch {
+		case err != nil:
+			return fail(fix, "A sent %q and got nothing back: %s", tok, describe(err, answerWait))
+		case line == tok+"\r":
+			return fail("read lines with bufio.Scanner, which drops the \\r before the \\n",
+				"A sent %q ending in \\r\\n, as telnet does, and got it back with the \\r", tok)
+		case line != tok:
+			return fail("send the line back as it came, and nothing else on that line", "A sent %q and got back %q", tok, shorten(line))
+		}
+	}
+	return nil
+}
+
+func checkLong(t *trial) error {
+	_, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	const fix = "keep stage1's limit: a line longer than that gets a line starting with \"error\", then the server hangs up"
+	go a.sendRaw(strings.Repeat("x", maxLine)) // it may block: the check goes on while it writes
+	line, err := a.nextLine(answerWait)
+	if err != nil {
+		return fail(fix, "A sent %d bytes with no end of line (more than the limit of 64 KiB, newline included) and got no answer: %s",
+			maxLine, describe(err, answerWait))
+	}
+	if !strings.HasPrefix(line, "error") {
+		return fail(fix, "A sent %d bytes with no end of line; the answer was %q, not a line starting with \"error\"", maxLine, shorten(line))
+	}
+	if err := a.waitEnd(answerWait); err != nil {
+		return fail(fix, "after %q the server did not hang up: %s", shorten(line), describe(err, answerWait))
+	}
+	return nil
+}
+
+func checkNext(t *trial) error {
+	p, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	const fix = "when a client leaves, go back to Accept and wait for the next one"
+	a.send(token("bye"))
+	a.leave()
+	a.waitEnd(answerWait) // the server hangs up on A: whether it does is another property
+	cs, err := join(p, "B", "C")
+	if err != nil {
+		return fail(fix, "after A left, %v", err)
+	}
+	if err := served(cs[0], cs[1:]); err != nil {
+		return fail(fix, "after A left: %v", err)
+	}
+	return nil
+}
+
+func checkTogether(t *trial) error {
+	p, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	more, err := join(p, "B")
+	if err != nil {
+		return fail("", "while A was connected, %v", err)
+	}
+	b := more[0]
+	const fix = "serve each client in a goroutine of its own, so that the server goes back to Accept at once"
+	if err := served(b, []*client{a}); err != nil {
+		return fail(fix, "with A still connected: %v", err)
+	}
+	if err := served(a, []*client{b}); err != nil {
+		return fail(fix, "with B connected too: %v", err)
+	}
+	return nil
+}
+
+func checkBroadcast(t *trial) error {
+	p, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	more, err := join(p, "B", "C")
+	if err != nil {
+		return err
+	}
+	cs := append([]*client{a}, more...)
+	const fix = "keep a list of the connected clients, and write each line to every one of them but its sender"
+	if _, err := meet(cs, false); err != nil {
+		return fail(fix, "A, B and C said hello: %v", err)
+	}
+	for i, from := range cs[:2] {
+		tok := token("news")
+		from.send(tok)
+		for j, to := range cs {
+			if j == i {
+				continue
+			}
+			if _, err := to.find(tok, answerWait); err != nil {
+				return fail(fix, "%s sent %q, and %s did not get it: %s", from.name, tok, to.name, describe(err, answerWait))
+			}
+		}
+	}
+	return nil
+}
+
+func checkNotBack(t *trial) error {
+	p, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	more, err := join(p, "B")
+	if err != nil {
+		return err
+	}
+	b := more[0]
+	const fix = "when you pass a line on, skip the client that sent it"
+	self, err := meet([]*client{a, b}, true)
+	if self != nil {
+		return fail(fix, "%s got its own line back", self.name)
+	}
+	if err != nil {
+		return fail("make \"broadcasts to the others\" pass first", "lines do not reach the other client yet, so this cannot be checked: %v", err)
+	}
+	tok := token("mine")
+	a.send(tok)
+	if _, err := b.find(tok, answerWait); err != nil {
+		return fail("make \"broadcasts to the others\" pass first", "A sent %q and B did not get it: %s", tok, describe(err, answerWait))
+	}
+	if line, err := a.find(tok, quietWait); err == nil {
+		return fail(fix, "A sent %q and got it back: %q", tok, shorten(line))
+	}
+	return nil
+}
+
+func checkRemoves(t *trial) error {
+	p, a, err := t.start()
+	if err != nil {
+		return err
+	}
+	more, err := join(p, "B", "D1", "D2", "D3")
+	if err != nil {
+		return err
+	}
+	cs := append([]*client{a}, more...)
+	if _, err := meet(cs, false); err != nil {
+		return fail("make \"broadcasts to the others\" pass first", "lines do not reach the other clients yet, so leaving cannot be checked: %v", err)
+	}
+	mark := p.out.size() // what the server logs from here on
+	b, gone := cs[1], cs[2:]
+
+	// D1, D2 and D3 leave, as nc does at the end of its input: each ends its side
+	// and waits for the server to hang up. Only a server that closed the connection
+	// hangs up, and the workbook's stages close it after taking it off the list.
+	// They leave one after another, for the reason join gives.
+	for _, d := range gone {
+		d.leave()
+		if err := d.waitEnd(answerWait); err != nil {
+			return fail("when a client's input ends, take it off the list and close its connection",
+				"%s ended its side of the connection, and the server did not hang up: %s", d.name, describe(err, answerWait))
+		}
+	}
+
+	// The two still there must get every line of each other's, at once.
+	const n = 8
+	for _, pair := range [][2]*client{{a, b}, {b, a}} {
+		from, to := pair[0], pair[1]
+		var toks []string
+		for range n {
+			tok := token("after")
+			toks = append(toks, tok)
+			from.send(tok)
+		}
+		deadline := time.Now().Add(answerWait)
+		missing := 0
+		for _, tok := range toks {
+			if _, err := to.find(tok, time.Until(deadline)); err != nil {
+				missing++
+			}
+		}
+		if missing > 0 {
+			return fail("a client that left must not stop, nor delay, the lines meant for the others",
+				"after D1, D2 and D3 left, %s got only %d of the %d lines %s sent within %v", to.name, n-missing, n, from.name, answerWait)
+		}
+	}
+
+	// Nothing may have been written to the clients that left.
+	for _, line := range p.out.lines()[mark:] {
+		for _, d := range gone {
+			if strings.Contains(line, d.addr()) && looksLikeError(line) {
+				return fail("take a client off the list when it leaves, so that nothing writes to it any more",
+					"after %s (%s) left, the server logged %q", d.name, d.addr(), shorten(strings.TrimSpace(line)))
+			}
+		}
+	}
+	return nil
+}
+
+// looksLikeError tells a log line about a failed write or read from a plain
+// "Disconnected ADDR".
+func looksLikeError(line string) bool {
+	l := strings.ToLower(line)
+	for _, w := range []string{"error", "closed", "broken pipe", "reset", "fail", "panic", "write"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkRace(t *trial) error {
+	p, s1, err := t.start()
+	if err != nil {
+		return err
+	}
+	s2, err := p.dial("S2")
+	if err != nil {
+		return fail("", "a second client could not connect: %v", err)
+	}
+
+	// S1 talks all the time, so that a chat server reads its client list while
+	// others join and leave. The race detector needs no bad luck: it reports two
+	// goroutines that use the same variable with nothing ordering them, however far
+	// apart in time. But every write to a file or socket orders what came before it
+	// with every later read, so plenty of overlap makes the report certain.
+	stop := make(chan struct{})
+	talked := make(chan struct{})
+	go func() {
+		defer close(talked)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for range 1000 {
+			select {
+			case <-stop:
+				return
+			case <-p.exited:
+				return
+			case <-tick.C:
+			}
+			if s1.send(token("chat")) != nil {
+				return
+			}
+		}
+	}()
+
+	for round := 0; round < 3 && !p.ended(); round++ {
+		var wg sync.WaitGroup
+		var waited atomic.Bool
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := p.dial(fmt.Sprintf("R%d", 4*round+i))
+				if err != nil {
+					return
+				}
+				c.send(token("hi"))
+				c.send(token("bye"))
+				c.leave()
+				if c.waitEnd(answerWait) != nil {
+					waited.Store(true)
+				}
+			}()
+		}
+		wg.Wait()
+		if waited.Load() {
+			break // it does not serve them now (one client at a time): more rounds would only wait
+		}
+	}
+	served(s1, []*client{s2}) // a last line after all have left: the server has handled everything above
+	close(stop)
+	<-talked
+	p.stop()
+
+	if where := raceReport(p.out.lines()); where != "" {
+		return fail("find the variable those goroutines share, and make every use of it hold the same sync.Mutex",
+			"the race detector reports a data race: %s", where)
+	}
+	if why := p.crash(); strings.Contains(why, "concurrent map") {
+		return fail("find the map those goroutines share, and make every use of it hold the same sync.Mutex",
+			"it crashed before the race detector could speak: %s", why)
+	}
+	if p.state.ExitCode() == raceExit {
+		return fail("run it with go run -race and read the report", "it ended with status %d, the race detector's", raceExit)
+	}
+	return nil
+}
+
+// raceReport sums up the race detector's first report: which code made each of the
+// two accesses. It returns "" when there is none.
+func raceReport(out []string) string {
+	start := -1
+	for i, l := range out {
+		if strings.Contains(l, "WARNING: DATA RACE") {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return ""
+	}
+	var parts []string
+	for i := start + 1; i < len(out) && len(parts) < 2; i++ {
+		head := strings.TrimSpace(out[i])
+		kind := ""
+		switch {
+		case strings.HasPrefix(head, "Write at"), strings.HasPrefix(head, "Read at"):
+			kind = "a " + strings.ToLower(strings.Fields(head)[0])
+		case strings.HasPrefix(head, "Previous write at"), strings.HasPrefix(head, "Previous read at"):
+			kind = "an earlier " + strings.ToLower(strings.Fields(head)[1])
+		default:
+			continue
+		}
+		// The first frame in the program's own package says where.
+		for j := i + 1; j+1 < len(out) && strings.TrimSpace(out[j]) != ""; j++ {
+			fn := strings.TrimSpace(out[j])
+			if strings.HasPrefix(fn, "main.") {
+				loc := strings.Fields(out[j+1])[0]
+				if k := strings.LastIndexAny(loc, `/\`); k >= 0 {
+					loc = loc[k+1:]
+				}
+				kind += fmt.Sprintf(" in %s (%s)", strings.TrimSuffix(fn, "()"), loc)
+				break
+			}
+		}
+		parts = append(parts, kind)
+	}
+	if len(parts) == 0 {
+		return "see its report on stderr"
+	}
+	return strings.Join(parts, " and ") + ", by two goroutines with nothing ordering them"
+}
+
+// --- stage0: the keyboard. ---
+
+func checkKeyboardEcho(t *trial) error {
+	// First the empty line, then the end of input: both say goodbye.
+	for _, ending := range []string{"an empty line", "the end of input"} {
+		p, out, in, err := t.keyboard()
+		if err != nil {
+			return err
+		}
+		line, err := out.nextLine(answerWait)
+		if err != nil {
+			return fail("print \"Connected\" as soon as it starts", "it printed nothing at the start: %s", describe(err, answerWait))
+		}
+		if line != "Connected" {
+			return fail("print \"Connected\" first, before it reads anything", "the first line it printed was %q, not \"Connected\"", shorten(line))
+		}
+		typed, typedCRLF := token("hello"), token("world")
+		io.WriteString(in, typed+"\n"+typedCRLF+"\r\n")
+		if ending == "an empty line" {
+			io.WriteString(in, "\n")
+		} else {
+			in.Close()
+		}
+		for _, want := range []string{typed, typedCRLF, "Disconnected"} {
+			line, err := out.nextLine(answerWait)
+			if err != nil {
+				return fail("print each line as it was typed, and \"Disconnected\" at the end",
+					"after %q, %q and %s, %q never came: %s", typed, typedCRLF, ending, want, describe(err, answerWait))
+			}
+			if line != want {
+				return fail("print each line as it was typed, and \"Disconnected\" at the end",
+					"after %q, %q and %s, it printed %q where %q should come", typed, typedCRLF, ending, shorten(line), want)
+			}
+		}
+		select {
+		case <-p.exited:
+		case <-time.After(answerWait):
+			return fail("end the program after \"Disconnected\"", "it did not end within %v after %s", answerWait, ending)
+		}
+		if code := p.state.ExitCode(); code != 0 {
+			return fail("end normally after \"Disconnected\"", "it ended with exit status %d after %s: %s", code, ending, p.out.tail(2))
+		}
+	}
+	return nil
+}
+
+func checkKeyboardLong(t *trial) error {
+	p, _, in, err := t.keyboard()
+	if err != nil {
+		return err
+	}
+	const fix = "keep the limit on line length, and end with a message on stderr when a line goes over it"
+	go io.WriteString(in, strings.Repeat("x", maxLine)) // it fails once the program has ended
+	select {
+	case <-p.exited:
+	case <-time.After(answerWait):
+		return fail(fix, "it still ran %v after %d bytes with no end of line", answerWait, maxLine)
+	}
+	if p.state.ExitCode() == 0 || len(p.out.lines()) == 0 {
+		return fail(fix, "after %d bytes with no end of line it ended with status %d and said: %s", maxLine, p.state.ExitCode(), p.out.tail(2))
+	}
+	return nil
+}
+
+func checkKeyboardRace(t *trial) error {
+	p, _, in, err := t.keyboard()
+	if err != nil {
+		return err
+	}
+	io.WriteString(in, "one\ntwo\n\n")
+	in.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(answerWait):
+		return fail("end the program at an empty line", "it did not end within %v after an empty line", answerWait)
+	}
+	if where := raceReport(p.out.lines()); where != "" {
+		return fail("make every use of a shared variable hold the same sync.Mutex", "the race detector reports a data race: %s", where)
+	}
+	return nil
+}
