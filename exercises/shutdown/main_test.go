@@ -105,19 +105,7 @@ func TestSignalsStopTheProgramCleanly(t *testing.T) {
 
 	t.Run("SIGTERM with a client that never reads", func(t *testing.T) {
 		s := run(t, bin)
-		reader := join(t, s.addr)
-		stuck := join(t, s.addr)
-		flooder := join(t, s.addr)
-		type result struct {
-			last string
-			err  error
-		}
-		readerDone := make(chan result, 1)
-		go func() {
-			last, err := reader.rest(shutdownBound + wait)
-			readerDone <- result{last, err}
-		}()
-		stall(t, flooder)
+		stuck, flooder, readerDone := stuckServer(t, s.addr)
 
 		s.stop(t, syscall.SIGTERM)
 

@@ -243,19 +243,7 @@ func TestShutdownFinishesDespiteAClientThatNeverReads(t *testing.T) {
 	ts := startServer(t, smallBuffers{l})
 	shutdownMethod(t, ts.srv) // fail now, not after the flood, if there is none
 
-	reader := join(t, ts.addr) // reads everything, all along
-	stuck := join(t, ts.addr)  // never reads again
-	flooder := join(t, ts.addr)
-	type result struct {
-		last string
-		err  error
-	}
-	readerDone := make(chan result, 1)
-	go func() {
-		last, err := reader.rest(shutdownBound + wait)
-		readerDone <- result{last, err}
-	}()
-	stall(t, flooder)
+	stuck, flooder, readerDone := stuckServer(t, ts.addr)
 
 	shutdown(t, ts.srv)
 
@@ -274,4 +262,27 @@ func TestShutdownFinishesDespiteAClientThatNeverReads(t *testing.T) {
 		t.Fatal("Serve has not returned after Shutdown")
 	}
 	goleak.VerifyNone(t)
+}
+
+// result is the last line a reader got before its connection ended, and why it ended.
+type result struct {
+	last string
+	err  error
+}
+
+// stuckServer joins three clients: one that reads everything, all along (its result
+// arrives on readerDone when its connection ends), one that never reads again (stuck),
+// and one that floods the chat until the server is blocked writing to stuck.
+func stuckServer(t *testing.T, addr string) (stuck, flooder *client, readerDone <-chan result) {
+	t.Helper()
+	reader := join(t, addr)
+	stuck = join(t, addr)
+	flooder = join(t, addr)
+	done := make(chan result, 1)
+	go func() {
+		last, err := reader.rest(shutdownBound + wait)
+		done <- result{last, err}
+	}()
+	stall(t, flooder)
+	return stuck, flooder, done
 }
