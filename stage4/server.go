@@ -72,7 +72,6 @@ func (s *Server) handle(conn net.Conn) {
 	defer stop()
 	addr := conn.RemoteAddr()
 	s.join(conn)
-	defer s.leave(conn)
 	s.log.Printf("Connected %s", addr)
 
 	sc := bufio.NewScanner(conn) // splits at \n and drops a \r before it: nc and telnet both work
@@ -80,6 +79,7 @@ func (s *Server) handle(conn net.Conn) {
 	for sc.Scan() {
 		s.broadcast(conn, fmt.Sprintf("%s: %s\n", addr, sc.Bytes()))
 	}
+	s.leave(conn)
 
 	err := sc.Err()
 	if errors.Is(err, bufio.ErrTooLong) {

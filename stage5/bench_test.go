@@ -39,7 +39,7 @@ func BenchmarkBroadcast(b *testing.B) {
 			// Each listener adds one to got for each line; the one that makes it
 			// n tells the sender that everybody has the line.
 			var got atomic.Int64
-			everybody := make(chan struct{})
+			everybody := make(chan struct{}, 1) // room for one: if we stop early, nobody is stuck sending
 			failed := make(chan error, n)
 			for _, c := range listeners {
 				go func() {
@@ -263,8 +263,12 @@ func needFiles(b *testing.B, n int) {
 	for range n {
 		f, err := os.Open(os.DevNull)
 		if err != nil {
+			suggest := 1024
+			for suggest < 2*n {
+				suggest *= 2
+			}
 			b.Skipf("this needs %d open files, and the system allows fewer (%v): "+
-				"raise the hard limit, for example `ulimit -n %d` as root, and run it again", n, err, 2*n)
+				"raise the hard limit, for example `ulimit -n %d` as root, and run it again", n, err, suggest)
 		}
 		opened = append(opened, f)
 	}

@@ -90,6 +90,7 @@ func TestHazardStuckClientStallsEveryone(t *testing.T) {
 	stuck.conn.Close()
 	reader.readLine()
 	require.True(t, reader.readLine() == sender.name()+": "+line, "the lines did not flow again once the stuck client left")
+	reader.conn.Close() // it reads no more: staying, it would stall the flood once again
 }
 
 // stall is how long the reader must hear nothing before the test calls it stalled.
