@@ -240,13 +240,8 @@ func (c *client) wait(t *testing.T) error {
 // eventually waits until cond holds for what buf shows, and reports buf if it never does.
 func eventually(t *testing.T, buf *syncBuffer, what string, cond func(string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond(buf.String()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %s; the output was %q", what, buf.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling, like require.Eventually
-	}
+	require.Eventually(t, func() bool { return cond(buf.String()) }, wait, 10*time.Millisecond,
+		"never saw %s; the output was %q", what, buf) // buf is printed when the test fails
 }
 
 // --- the tests -------------------------------------------------------------

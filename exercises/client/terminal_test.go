@@ -118,6 +118,8 @@ func (tm *tmux) screen(t *testing.T, session string, escapes bool) []string {
 func (tm *tmux) waitScreen(t *testing.T, session, what string, cond func(lines []string) bool) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
+	tick := time.NewTicker(20 * time.Millisecond) // look again 50 times a second
+	defer tick.Stop()
 	for {
 		lines := tm.screen(t, session, false)
 		if cond(lines) {
@@ -126,7 +128,7 @@ func (tm *tmux) waitScreen(t *testing.T, session, what string, cond func(lines [
 		if time.Now().After(deadline) || exited(lines) {
 			t.Fatalf("never saw %s; the screen was:\n%s", what, strings.Join(lines, "\n"))
 		}
-		time.Sleep(20 * time.Millisecond) // polling, like require.Eventually
+		<-tick.C
 	}
 }
 
