@@ -1,8 +1,7 @@
-// Presence is the chat server of exercises/names that says who comes and goes:
-// a newcomer hears how many are online, and everybody else reads
-// "NAME joined (N online)" and "NAME left (N online)".
+// Slow is the chat server of stage5 with a queue and a writer goroutine for each
+// client: a client that stops reading no longer stalls everybody; it is dropped.
 //
-//	go run ./exercises/presence # then, in another terminal: nc localhost 8888
+//	go run ./exercises/slow/answer     # then, in another terminal: nc localhost 8888
 package main
 
 import (
@@ -16,7 +15,7 @@ func main() {
 	addr := flag.String("addr", "localhost:8888", "`host:port` to listen on")
 	flag.Parse()
 	log.SetFlags(0)
-	log.SetPrefix("presence: ")
+	log.SetPrefix("slow: ")
 	if flag.NArg() > 0 {
 		log.Printf("unexpected argument %q", flag.Arg(0))
 		flag.Usage()

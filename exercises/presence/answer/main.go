@@ -1,8 +1,8 @@
-// Names is the chat server of stage5 with a name for every client: each newcomer
-// is welcomed as guest1, guest2, ..., every line it sends is passed on as
-// "NAME: text", and "/name NEW" changes its name.
+// Presence is the chat server of exercises/names that says who comes and goes:
+// a newcomer hears how many are online, and everybody else reads
+// "NAME joined (N online)" and "NAME left (N online)".
 //
-//	go run ./exercises/names    # then, in another terminal: nc localhost 8888
+//	go run ./exercises/presence/answer # then, in another terminal: nc localhost 8888
 package main
 
 import (
@@ -16,7 +16,7 @@ func main() {
 	addr := flag.String("addr", "localhost:8888", "`host:port` to listen on")
 	flag.Parse()
 	log.SetFlags(0)
-	log.SetPrefix("names: ")
+	log.SetPrefix("presence: ")
 	if flag.NArg() > 0 {
 		log.Printf("unexpected argument %q", flag.Arg(0))
 		flag.Usage()

@@ -2,9 +2,9 @@
 // would: it starts the program on a free port of 127.0.0.1 (through its -addr flag),
 // connects to it, talks, and prints what works and what does not.
 //
-//	go run ./exercises/check -stage 3 mine/ex3   # check your exercise 3 as stage 3
-//	go run ./exercises/check -all                # the workbook's stage0..stage5, side by side
-//	go run ./exercises/check -all -write         # the same, and rewrite that table in README.md
+//	go run ./exercises/tools/check -stage 3 mine/ex3   # check your exercise 3 as stage 3
+//	go run ./exercises/tools/check -all                # the workbook's stage0..stage5, side by side
+//	go run ./exercises/tools/check -all -write         # the same, and rewrite that table in README.md
 //
 // The exit status is 0 only when every property the stage requires passes.
 // Stage0 has no network: for it the checker types at the program's keyboard instead.
@@ -47,8 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	write := fs.Bool("write", false, "with -all: rewrite the table between the progression markers of README.md")
 	startup := fs.Duration("startup", 10*time.Second, "how long a program may take to accept its first client")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./exercises/check -stage N DIR\n"+
-			"       go run ./exercises/check -all [-write]\n")
+		fmt.Fprintf(stderr, "usage: go run ./exercises/tools/check -stage N DIR\n"+
+			"       go run ./exercises/tools/check -all [-write]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -130,7 +130,7 @@ func runAll(c *checker, write bool, stdout, stderr io.Writer) int {
 		return code
 	}
 	if got, err := readBlock(readme); err != nil || got != table {
-		fmt.Fprintln(stderr, "check: the table in README.md is not this one; `go run ./exercises/check -all -write` rewrites it")
+		fmt.Fprintln(stderr, "check: the table in README.md is not this one; `go run ./exercises/tools/check -all -write` rewrites it")
 	}
 	return code
 }

@@ -2,9 +2,9 @@
 // encrypted on the way, and each client checks that it talks to the real server.
 // It makes its own certificate, and it is its own client:
 //
-//	go run ./exercises/tls -gen-cert /tmp/chatcert      # writes key.pem and cert.pem there
-//	go run ./exercises/tls -cert /tmp/chatcert/cert.pem -key /tmp/chatcert/key.pem
-//	go run ./exercises/tls -connect localhost:8888 -ca /tmp/chatcert/cert.pem
+//	go run ./exercises/tls/answer -gen-cert /tmp/chatcert      # writes key.pem and cert.pem there
+//	go run ./exercises/tls/answer -cert /tmp/chatcert/cert.pem -key /tmp/chatcert/key.pem
+//	go run ./exercises/tls/answer -connect localhost:8888 -ca /tmp/chatcert/cert.pem
 package main
 
 import (

@@ -12,7 +12,7 @@ import (
 )
 
 // root is the workbook's top folder, seen from this package's folder.
-const root = "../.."
+const root = "../../.."
 
 // Every stageN/CHANGES.diff must be exactly what compare writes today, or a learner
 // would read a lesson that the code no longer teaches.
@@ -24,7 +24,7 @@ func TestChangesDiffIsCurrent(t *testing.T) {
 		got, err := os.ReadFile(filepath.Join(cur, "CHANGES.diff"))
 		require.NoError(t, err)
 		require.Equal(t, want, string(got),
-			"%s/CHANGES.diff is stale: run `go run ./exercises/compare -write` and read the diff", stage(n))
+			"%s/CHANGES.diff is stale: run `go run ./exercises/tools/compare -write` and read the diff", stage(n))
 	}
 }
 

@@ -1,7 +1,8 @@
-// Slow is the chat server of stage5 with a queue and a writer goroutine for each
-// client: a client that stops reading no longer stalls everybody; it is dropped.
+// Names is the chat server of stage5 with a name for every client: each newcomer
+// is welcomed as guest1, guest2, ..., every line it sends is passed on as
+// "NAME: text", and "/name NEW" changes its name.
 //
-//	go run ./exercises/slow     # then, in another terminal: nc localhost 8888
+//	go run ./exercises/names/answer    # then, in another terminal: nc localhost 8888
 package main
 
 import (
@@ -15,7 +16,7 @@ func main() {
 	addr := flag.String("addr", "localhost:8888", "`host:port` to listen on")
 	flag.Parse()
 	log.SetFlags(0)
-	log.SetPrefix("slow: ")
+	log.SetPrefix("names: ")
 	if flag.NArg() > 0 {
 		log.Printf("unexpected argument %q", flag.Arg(0))
 		flag.Usage()

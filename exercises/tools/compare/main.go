@@ -2,10 +2,10 @@
 // side-by-side comparison each exercise ends with. It needs no diff program, so it
 // works on Windows too.
 //
-//	go run ./exercises/compare stage3 stage4       # the lesson of stage4
-//	go run ./exercises/compare stage3 mine/ex4     # your answer against the workbook's
-//	go run ./exercises/compare -tests stage3 stage4
-//	go run ./exercises/compare -write              # rewrite every stageN/CHANGES.diff
+//	go run ./exercises/tools/compare stage3 stage4       # the lesson of stage4
+//	go run ./exercises/tools/compare stage3 mine/ex4     # your answer against the workbook's
+//	go run ./exercises/tools/compare -tests stage3 stage4
+//	go run ./exercises/tools/compare -write              # rewrite every stageN/CHANGES.diff
 //
 // By default it compares the programs only (the .go files that are not tests).
 package main
@@ -24,8 +24,8 @@ func main() {
 	tests := flag.Bool("tests", false, "compare the _test.go files too")
 	write := flag.Bool("write", false, "rewrite stageN/CHANGES.diff for every stage from stage1 on")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/compare [-tests] OLD NEW\n"+
-			"       go run ./exercises/compare -write\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/tools/compare [-tests] OLD NEW\n"+
+			"       go run ./exercises/tools/compare -write\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()

@@ -3,8 +3,8 @@
 // delivered and how long each took, from the moment it was sent to the moment
 // it arrived. Start a server in one terminal, and in another:
 //
-//	go run ./exercises/load -clients 100 -msgs 1000              # as fast as it goes
-//	go run ./exercises/load -clients 100 -msgs 1000 -rate 200    # 200 lines/s per client
+//	go run ./exercises/tools/load -clients 100 -msgs 1000              # as fast as it goes
+//	go run ./exercises/tools/load -clients 100 -msgs 1000 -rate 200    # 200 lines/s per client
 //
 // See README.md in this folder.
 package main

@@ -19,7 +19,7 @@ import (
 )
 
 // root is the workbook's top folder, seen from this package's folder.
-const root = "../.."
+const root = "../../.."
 
 // shared is the checker the progression tests use: each stage is built once.
 var shared *checker
@@ -87,7 +87,7 @@ func TestReadmeIsCurrent(t *testing.T) {
 	got, err := readBlock(filepath.Join(root, "README.md"))
 	require.NoError(t, err)
 	require.Equal(t, markdown(prog), got,
-		"README.md's progression table is out of date: run `go run ./exercises/check -all -write` and read the diff")
+		"README.md's progression table is out of date: run `go run ./exercises/tools/check -all -write` and read the diff")
 }
 
 // What a learner reads for one stage, and the exit status, follow the table.
@@ -106,7 +106,7 @@ func TestReportAndExitStatus(t *testing.T) {
 }
 
 // The race property must fail stage4 every time and pass stage5 every time.
-// CHECK_RACE_RUNS=30 go test -race -run RaceCheck ./exercises/check measures it harder.
+// CHECK_RACE_RUNS=30 go test -race -run RaceCheck ./exercises/tools/check measures it harder.
 func TestRaceCheckIsReliable(t *testing.T) {
 	t.Parallel()
 	runs := 3

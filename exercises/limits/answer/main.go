@@ -3,7 +3,7 @@
 // Accept loop that waits and tries again after an error that passes, such as
 // too many open files.
 //
-//	go run ./exercises/limits -max-clients 3 -max-line 100   # then: nc localhost 8888
+//	go run ./exercises/limits/answer -max-clients 3 -max-line 100   # then: nc localhost 8888
 package main
 
 import (

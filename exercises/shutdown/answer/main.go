@@ -3,7 +3,7 @@
 // shutting down, hangs up, waits for all its goroutines and exits with status 0,
 // even when a client has stopped reading.
 //
-//	go run ./exercises/shutdown # then, in another terminal: nc localhost 8888
+//	go run ./exercises/shutdown/answer # then, in another terminal: nc localhost 8888
 package main
 
 import (

@@ -3,7 +3,7 @@
 // server sends, both at the same time.
 //
 //	go run ./stage5                         # in one terminal
-//	go run ./exercises/client               # in two others; Ctrl+D or Ctrl+C leaves
+//	go run ./exercises/tools/client               # in two others; Ctrl+D or Ctrl+C leaves
 package main
 
 import (

@@ -2,8 +2,8 @@
 // a line: its length goes in front of it, so a message may hold any bytes at all,
 // newlines included, up to 1 MiB.
 //
-//	go run ./exercises/framing            # the server, on localhost:10000
-//	go run ./exercises/framing -client    # a client: type messages, see the others'
+//	go run ./exercises/framing/answer            # the server, on localhost:10000
+//	go run ./exercises/framing/answer -client    # a client: type messages, see the others'
 package main
 
 import (

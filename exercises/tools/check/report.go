@@ -98,8 +98,8 @@ func markdown(prog [][]result) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\nEach stage passes what it requires and fails what the next stage adds. " +
-		"The checker measures this table from the outside, as clients would (`go run ./exercises/check -all`; " +
-		"`go run ./exercises/check -all -write` rewrites it here, and its test fails when it is out of date). " +
+		"The checker measures this table from the outside, as clients would (`go run ./exercises/tools/check -all`; " +
+		"`go run ./exercises/tools/check -all -write` rewrites it here, and its test fails when it is out of date). " +
 		"How each property is checked:\n\n")
 	for _, p := range properties {
 		fmt.Fprintf(&b, "- **%s**: %s\n", p.name, p.about)

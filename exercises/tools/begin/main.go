@@ -1,8 +1,8 @@
 // Begin sets up an extension exercise: it copies the exercise's starting point and
 // its tests into a folder of your own, so you can start editing at once.
 //
-//	go run ./exercises/begin names mine/names   # then: go test -race ./mine/names
-//	go run ./exercises/begin -list              # the exercises and where each starts
+//	go run ./exercises/tools/begin names mine/names   # then: go test -race ./mine/names
+//	go run ./exercises/tools/begin -list              # the exercises and where each starts
 //
 // Each exercise folder names its starting point in a file called START: one line, a
 // folder (stage5, say, or the solution of the exercise before it), and optionally more
@@ -20,22 +20,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+
 	"strings"
+
+	"chatbook/exercises/tools/course"
 )
 
 func main() {
 	list := flag.Bool("list", false, "list the exercises and their starting points")
 	prove := flag.Bool("prove", false, "check that each named exercise's starting point compiles and fails its tests")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/begin NAME DIR\n"+
-			"       go run ./exercises/begin -list\n"+
-			"       go run ./exercises/begin -prove NAME...   (or -prove all)\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/tools/begin NAME DIR\n"+
+			"       go run ./exercises/tools/begin -list\n"+
+			"       go run ./exercises/tools/begin -prove NAME...   (or -prove all)\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -114,7 +115,7 @@ func begin(root, name, dir string) error {
 			return err
 		}
 	}
-	ex := filepath.Join(root, "exercises", name)
+	ex := filepath.Join(root, filepath.FromSlash(must(course.Find(name)).AnswerDir()))
 	if err := copyFiles(ex, dir, func(n string) bool { return strings.HasSuffix(n, "_test.go") }); err != nil {
 		return err
 	}
@@ -150,35 +151,16 @@ func proveFails(root, name string) error {
 	return nil
 }
 
-// exercises lists the folders under exercises/ that have a START file.
-func exercises(root string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(root, "exercises", "*", "START"))
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, m := range matches {
-		names = append(names, filepath.Base(filepath.Dir(m)))
-	}
-	sort.Strings(names)
-	return names, nil
-}
+// exercises lists the extensions in teaching order (package course keeps it).
+func exercises(string) ([]string, error) { return course.Names(), nil }
 
 // startOf reads exercise name's START file: the folders and files of its starting point.
 func startOf(root, name string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "exercises", name, "START"))
-	if errors.Is(err, fs.ErrNotExist) {
-		names, _ := exercises(root)
-		return nil, fmt.Errorf("no exercise called %q; there are: %s", name, strings.Join(names, ", "))
-	}
+	e, err := course.Find(name)
 	if err != nil {
 		return nil, err
 	}
-	start := strings.Fields(string(b))
-	if len(start) == 0 {
-		return nil, fmt.Errorf("exercises/%s/START is empty", name)
-	}
-	return start, nil
+	return e.Start(root)
 }
 
 // copyFiles copies into to the regular files in from (not its subfolders) that keep

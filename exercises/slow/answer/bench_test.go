@@ -4,7 +4,7 @@ package main
 // does not run them; ask for them, and compare this stage with the slow-client
 // exercise (the same file is in both folders: only the server differs):
 //
-//	go test -run '^$' -bench . ./stage5 ./exercises/slow
+//	go test -run '^$' -bench . ./stage5 ./exercises/slow/answer
 //
 // The clients run in the same process as the server, on the same cores: the
 // figures are for comparing servers on one machine, not a promise about a

@@ -9,7 +9,7 @@ import (
 )
 
 // root is the workbook's top folder, seen from this package's folder.
-const root = "../.."
+const root = "../../.."
 
 // begin copies the starting point's program and the exercise's tests, never the
 // starting point's own tests.
@@ -24,7 +24,7 @@ func TestBeginCopiesStartAndTests(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got), "%s is not stage5's", f)
 	}
-	tests, err := filepath.Glob(filepath.Join(root, "exercises", "names", "*_test.go"))
+	tests, err := filepath.Glob(filepath.Join(root, "exercises", "names", "answer", "*_test.go"))
 	require.NoError(t, err)
 	require.NotEmpty(t, tests)
 	for _, f := range tests {
