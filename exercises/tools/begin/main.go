@@ -33,10 +33,17 @@ import (
 func main() {
 	list := flag.Bool("list", false, "list the exercises and their starting points")
 	prove := flag.Bool("prove", false, "check that each named exercise's starting point compiles and fails its tests")
+	mistakes := flag.Bool("mistakes", false, "check that each named exercise's checks catch its classic mistakes in every run")
+	runs := flag.Int("runs", 20, "with -mistakes: how many runs")
+	busy := flag.Bool("busy", true, "with -mistakes: keep one core busy meanwhile, as on a busy laptop")
+	if os.Getenv("CHATBOOK_SPIN") == "1" {
+		spinForever() // begin -mistakes started us to keep one core busy
+	}
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/tools/begin NAME DIR\n"+
 			"       go run ./exercises/tools/begin -list\n"+
-			"       go run ./exercises/tools/begin -prove NAME...   (or -prove all)\n")
+			"       go run ./exercises/tools/begin -prove NAME...   (or -prove all)\n"+
+			"       go run ./exercises/tools/begin -mistakes [-runs N] NAME...   (or -mistakes all)\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -56,6 +63,14 @@ func main() {
 		for _, name := range names {
 			start, _ := startOf(root, name)
 			fmt.Printf("%-10s starts from %s\n", name, strings.Join(start, " + "))
+		}
+	case *mistakes:
+		if flag.NArg() == 0 {
+			flag.Usage()
+			os.Exit(2)
+		}
+		if err := proveMistakes(root, flag.Args(), *runs, *busy); err != nil {
+			log.Fatal(err)
 		}
 	case *prove:
 		names := flag.Args()
