@@ -43,7 +43,8 @@ func main() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/tools/begin NAME DIR\n"+
 			"       go run ./exercises/tools/begin -list\n"+
 			"       go run ./exercises/tools/begin -prove NAME...   (or -prove all)\n"+
-			"       go run ./exercises/tools/begin -mistakes [-runs N] NAME...   (or -mistakes all)\n")
+			"       go run ./exercises/tools/begin -mistakes [-runs N] NAME...   (or -mistakes all)\n"+
+			"       go run ./exercises/tools/begin -handout DIR [-stages 0-5]   (a student edition, no answers)\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -55,6 +56,10 @@ func main() {
 		log.Fatal(err)
 	}
 	switch {
+	case *handoutDir != "": // handout.go
+		if err := runHandout(root); err != nil {
+			log.Fatal(err)
+		}
 	case *list:
 		names, err := exercises(root)
 		if err != nil {
@@ -127,10 +132,10 @@ func begin(root, name, dir string) error {
 		if err := copyFiles(filepath.Join(root, from), dir, func(n string) bool {
 			return strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
 		}); err != nil {
-			return err
+			return fmt.Errorf("%s starts from %s: %w", name, from, err)
 		}
 	}
-	ex := filepath.Join(root, filepath.FromSlash(must(course.Find(name)).AnswerDir()))
+	ex := testsDir(root, must(course.Find(name))) // the answer folder, or a student edition's _tests
 	if err := copyFiles(ex, dir, func(n string) bool { return strings.HasSuffix(n, "_test.go") }); err != nil {
 		return err
 	}

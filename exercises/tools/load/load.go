@@ -46,7 +46,28 @@ const greetEvery = 100 * time.Millisecond
 // maxDials is how many clients may be connecting at the same time.
 const maxDials = 32
 
-// client is one connection of the run.
+// client is one connection of the run. Its whole life, goroutine by goroutine:
+//
+//   - Dial. The run's own goroutine (in do) dials the first two clients, which it
+//     needs to tell a chat server from an echo server; dialRest's maxDials dialer
+//     goroutines dial the rest, a few at a time. A client that cannot connect has
+//     done and sent closed at once, and no goroutine of its own.
+//   - Read. Dialing starts the client's reader, the only goroutine that ever reads
+//     conn, for the whole run. It counts lines until got reaches want (set by the
+//     run's goroutine, maybe while it reads: hence atomic), or until a read fails
+//     (readErr), and closes done as it returns.
+//   - Write. Before anyone sends, only the first client is written to, by the run's
+//     goroutine: the greetings of detect and greetAll. Then, for a sender only, its
+//     sender goroutine (startSending) writes its lines, alone on conn from then on,
+//     and closes sent as it returns (sendErr says why, if early).
+//   - Close. An echo client's reader closes conn once it has every line and its
+//     sender is done, so that a server that serves one client at a time goes on to
+//     the next. Every other conn is closed by hangUpAll: when every client is
+//     complete or its reader has returned (wait), when the run fails or the time
+//     runs out (context.AfterFunc, on a goroutine of its own), and in any case when
+//     run returns. Closing is what stops a reader blocked in Read and a sender
+//     blocked in Write; run waits for both (r.wg) before it reads readErr, sendErr
+//     and the counters to summarize, so nothing outlives the run.
 type client struct {
 	id    int
 	sends bool
