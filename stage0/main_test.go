@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"chatbook/exercises/tools/chattest"
-
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // These tests build the real program and type into it as a learner would.

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"chatbook/exercises/tools/chattest"
-
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 func TestMain(m *testing.M) { chattest.Main(m) }

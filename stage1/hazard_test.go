@@ -6,9 +6,9 @@ import (
 	"syscall"
 	"testing"
 
-	"chatbook/exercises/tools/chattest"
-
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // Stage1's weakness: it serves ONE client. When that client leaves, Serve returns

@@ -3,9 +3,9 @@ package main
 import (
 	"testing"
 
-	"chatbook/exercises/tools/chattest"
-
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // These tests build the real program and talk to it as a learner would.
@@ -24,13 +24,8 @@ func TestProgramWithNetcat(t *testing.T) {
 	require.Equal(t, 0, code, "stage1 ends, with success, when its client leaves")
 }
 
-// telnet sends \r\n line endings and talks through a terminal; here its input is a pipe.
-func TestProgramWithTelnet(t *testing.T) {
-	_, addr := chattest.Listening(t)
-	telnet := chattest.Telnet(t, addr)
-	telnet.Type(t, "hello telnet")
-	telnet.Await(t, "hello telnet") // the echo, after telnet's own "Connected to ..."
-}
+// telnet sends \r\n line endings, and gets its line back.
+func TestProgramWithTelnet(t *testing.T) { chattest.EchoWithTelnet(t) }
 
 // A port in use, a wrong flag: one line says what went wrong, and the exit code too.
 func TestPortInUse(t *testing.T) { chattest.PortInUse(t) }

@@ -20,13 +20,8 @@ func TestProgramWithNetcat(t *testing.T) {
 	require.Equal(t, "hello from a", a.Next(t), "a is served while b is connected")
 }
 
-// telnet sends \r\n line endings and talks through a terminal; here its input is a pipe.
-func TestProgramWithTelnet(t *testing.T) {
-	_, addr := chattest.Listening(t)
-	telnet := chattest.Telnet(t, addr)
-	telnet.Type(t, "hello telnet")
-	telnet.Await(t, "hello telnet") // the echo, after telnet's own "Connected to ..."
-}
+// telnet sends \r\n line endings, and gets its line back.
+func TestProgramWithTelnet(t *testing.T) { chattest.EchoWithTelnet(t) }
 
 // A port in use, a wrong flag: one line says what went wrong, and the exit code too.
 func TestPortInUse(t *testing.T) { chattest.PortInUse(t) }

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"chatbook/exercises/tools/chattest"
-
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // Stage5's lesson: with a mutex around the client list, the chat that made stage4
