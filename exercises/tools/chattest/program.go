@@ -2,6 +2,7 @@ package chattest
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -19,34 +20,50 @@ import (
 var build struct {
 	once sync.Once
 	dir  string // removed by Main
-	path string // the executable, or go build's output if it failed
+	path string // the executable
 	err  error
 }
 
 // Program builds the package under test (the folder go test runs in) once, and
 // returns the path of the executable. It is named after the folder, as go run and
 // go build name it, so the program says "stage3: ..." as it does for a learner.
+// Main removes it when the tests are over.
 func Program(t *testing.T) string {
 	t.Helper()
 	build.once.Do(func() {
-		wd, err := os.Getwd()
-		if err != nil {
-			build.err = err
-			return
-		}
 		if build.dir, build.err = os.MkdirTemp("", "chatbook-"); build.err != nil {
 			return
 		}
-		build.path = filepath.Join(build.dir, filepath.Base(wd))
-		if runtime.GOOS == "windows" {
-			build.path += ".exe"
-		}
-		if out, err := exec.Command("go", "build", "-o", build.path, ".").CombinedOutput(); err != nil {
-			build.err, build.path = err, string(out)
-		}
+		build.path, build.err = goBuild(build.dir)
 	})
-	require.NoError(t, build.err, "go build: %s", build.path)
+	require.NoError(t, build.err, "go build")
 	return build.path
+}
+
+// Build builds the package under test as Program does, but for this test alone,
+// in a folder removed when the test ends: for packages whose TestMain is not Main.
+func Build(t *testing.T) string {
+	t.Helper()
+	path, err := goBuild(t.TempDir())
+	require.NoError(t, err, "go build")
+	return path
+}
+
+// goBuild builds the package in the working folder into dir, and returns the
+// path of the executable.
+func goBuild(dir string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, filepath.Base(wd))
+	if runtime.GOOS == "windows" {
+		path += ".exe"
+	}
+	if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v:\n%s", err, out)
+	}
+	return path, nil
 }
 
 // Process is the program running, with its standard error read a line at a time.
@@ -60,7 +77,13 @@ type Process struct {
 // the test ends.
 func Run(t *testing.T, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(Program(t), args...)
+	return RunFile(t, Program(t), args...)
+}
+
+// RunFile is Run for the executable at path.
+func RunFile(t *testing.T, path string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(path, args...)
 	errPipe, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -87,6 +110,19 @@ func Listening(t *testing.T) (*Process, string) {
 	t.Helper()
 	p := Run(t, "-addr", "127.0.0.1:0")
 	return p, lastWord(p.Expect(t, "listening on "))
+}
+
+// Line returns the next line of standard error.
+func (p *Process) Line(t *testing.T) string {
+	t.Helper()
+	select {
+	case line, ok := <-p.stderr:
+		require.True(t, ok, "the program ended while the test waited for a line")
+		return line
+	case <-time.After(Wait):
+		t.Fatal("the program printed no line in time")
+		return ""
+	}
 }
 
 // Expect waits for a line of standard error that contains want, and returns it.
