@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -12,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // Stage0's weakness: it has no network at all. While it runs, it holds no socket:
@@ -21,31 +20,24 @@ func TestHazardNoNetwork(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("this test reads /proc, which only Linux has")
 	}
-	cmd := exec.Command(program(t))
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	keyboard := chattest.Command(t, chattest.Program(t))
+	keyboard.Type(t, "are you there?")
+	require.Equal(t, "Connected", keyboard.Next(t))
+	require.Equal(t, "are you there?", keyboard.Next(t)) // it is up and answering
 
-	lines := bufio.NewReader(out)
-	_, err = io.WriteString(in, "are you there?\n")
-	require.NoError(t, err)
-	readLines(t, lines, "Connected", "are you there?") // it is up and answering
-
-	fds, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "fd"))
+	fdDir := filepath.Join("/proc", strconv.Itoa(keyboard.Pid()), "fd")
+	fds, err := os.ReadDir(fdDir)
 	require.NoError(t, err)
 	require.NotEmpty(t, fds)
 	for _, fd := range fds {
-		target, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "fd", fd.Name()))
+		target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
 		if err != nil {
 			continue // closed while we looked
 		}
 		require.False(t, strings.HasPrefix(target, "socket:"), "file descriptor %s is a socket", fd.Name())
 	}
 
-	require.NoError(t, in.Close()) // Ctrl+D
-	readLines(t, lines, "Disconnected")
-	require.NoError(t, cmd.Wait())
+	keyboard.EndInput(t) // Ctrl+D
+	require.Equal(t, "Disconnected", keyboard.Next(t))
+	require.NoError(t, keyboard.Wait(t))
 }

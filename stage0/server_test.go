@@ -3,26 +3,15 @@ package main
 import (
 	"bytes"
 	"log"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"chatbook/exercises/tools/chattest"
 )
 
-// TestMain checks, after all the tests, that no goroutine outlived its test.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	os.RemoveAll(binDir) // the program main_test.go built, if it built one
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			log.Printf("leaked goroutines: %v", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { chattest.Main(m) }
 
 // serve runs a Server on input and returns everything it wrote, log and echo together,
 // just as a learner sees them in the terminal.

@@ -1,202 +1,32 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // These tests build the real program and talk to it as a learner would.
 
-var (
-	binDir    string // removed by TestMain
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// program builds this stage once and returns the path of the executable.
-func program(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "chatbook-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "stage")
-		if runtime.GOOS == "windows" {
-			binPath += ".exe"
-		}
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	require.NoError(t, buildErr, "go build: %s", binPath)
-	return binPath
-}
-
-// running is the program started with some arguments.
-type running struct {
-	cmd    *exec.Cmd
-	stderr chan string // its standard error, a line at a time; closed when it ends
-	exited chan error  // receives the result of cmd.Wait
-}
-
-// run starts the program and kills it, if it is still running, when the test ends.
-func run(t *testing.T, args ...string) *running {
-	t.Helper()
-	cmd := exec.Command(program(t), args...)
-	errPipe, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	r := &running{cmd: cmd, stderr: make(chan string, 1000), exited: make(chan error, 1)}
-	go func() {
-		sc := bufio.NewScanner(errPipe)
-		for sc.Scan() {
-			r.stderr <- sc.Text()
-		}
-		close(r.stderr)
-		r.exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		for range r.stderr {
-		}
-	})
-	return r
-}
-
-// expect waits for a line of standard error that contains want, and returns it.
-func (r *running) expect(t *testing.T, want string) string {
-	t.Helper()
-	deadline := time.After(wait)
-	for {
-		select {
-		case line, ok := <-r.stderr:
-			require.True(t, ok, "the program ended before it said %q", want)
-			if strings.Contains(line, want) {
-				return line
-			}
-		case <-deadline:
-			t.Fatalf("the program never said %q", want)
-		}
-	}
-}
-
-// listening starts the program on a free port and returns the address it says it listens on.
-func listening(t *testing.T) (*running, string) {
-	r := run(t, "-addr", "127.0.0.1:0")
-	line := r.expect(t, "listening on ")
-	return r, line[strings.LastIndex(line, " ")+1:]
-}
-
-// end waits for the program to end by itself, and returns its exit code and the
-// lines of standard error that nobody has read yet.
-func (r *running) end(t *testing.T) (code int, stderr []string) {
-	t.Helper()
-	var err error
-	select {
-	case err = <-r.exited: // sent after stderr is closed, so the loop below ends
-	case <-time.After(wait):
-		t.Fatal("the program did not end")
-	}
-	for line := range r.stderr {
-		stderr = append(stderr, line)
-	}
-	if err == nil {
-		return 0, stderr
-	}
-	var exit *exec.ExitError
-	require.ErrorAs(t, err, &exit)
-	return exit.ExitCode(), stderr
-}
-
-// netcat runs nc against addr with input on its standard input, and returns what nc printed.
-// -N makes nc shut down its side when input ends, as a user pressing Ctrl+D would.
-func netcat(t *testing.T, addr, input string) string {
-	t.Helper()
-	nc, err := exec.LookPath("nc")
-	if err != nil {
-		t.Skip("nc (netcat) is not installed; on Debian or Ubuntu: apt-get install netcat-openbsd")
-	}
-	host, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nc, "-N", host, port)
-	cmd.Stdin = strings.NewReader(input)
-	out, err := cmd.Output()
-	require.NoError(t, err, "nc: %s", out)
-	return string(out)
-}
-
 func TestProgramWithNetcat(t *testing.T) {
-	r, addr := listening(t)
-	require.Equal(t, "hello\nfrom nc\n", netcat(t, addr, "hello\nfrom nc\n"))
-	r.expect(t, "Connected 127.0.0.1:")
-	r.expect(t, "Disconnected 127.0.0.1:")
-	code, _ := r.end(t)
+	p, addr := chattest.Listening(t)
+	nc := chattest.Netcat(t, addr)
+	nc.Type(t, "hello")
+	nc.Type(t, "from nc")
+	require.Equal(t, "hello", nc.Next(t))
+	require.Equal(t, "from nc", nc.Next(t))
+	me := p.Connected(t)
+	nc.Quit(t) // Ctrl+C: the client leaves
+	p.Expect(t, "Disconnected "+me)
+	code, _ := p.End(t)
 	require.Equal(t, 0, code, "stage1 ends, with success, when its client leaves")
 }
 
-// telnet sends \r\n line endings and talks through a terminal; here its input is a pipe.
-func TestProgramWithTelnet(t *testing.T) {
-	telnet, err := exec.LookPath("telnet")
-	if err != nil {
-		t.Skip("telnet is not installed; on Debian or Ubuntu: apt-get install telnet")
-	}
-	_, addr := listening(t)
-	host, port, _ := net.SplitHostPort(addr)
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, telnet, host, port)
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	defer cmd.Wait()
-	defer in.Close() // telnet quits when its input ends
+// telnet sends \r\n line endings, and gets its line back.
+func TestProgramWithTelnet(t *testing.T) { chattest.EchoWithTelnet(t) }
 
-	_, err = io.WriteString(in, "hello telnet\n")
-	require.NoError(t, err)
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if sc.Text() == "hello telnet" {
-			return // the echo came back
-		}
-	}
-	t.Fatalf("no echo through telnet (scan error: %v)", sc.Err())
-}
-
-func TestPortInUse(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	code, stderr := run(t, "-addr", l.Addr().String()).end(t)
-	require.Equal(t, 1, code)
-	require.Len(t, stderr, 1, "one line says what went wrong")
-	require.Contains(t, stderr[0], "listen tcp "+l.Addr().String()) // then the system's words: address already in use
-}
-
-func TestWrongFlag(t *testing.T) {
-	code, stderr := run(t, "-port", "8888").end(t)
-	require.Equal(t, 2, code)
-	require.Contains(t, stderr, "flag provided but not defined: -port")
-
-	code, stderr = run(t, "8888").end(t)
-	require.Equal(t, 2, code)
-	require.Contains(t, stderr[0], `unexpected argument "8888"`)
-}
+// A port in use, a wrong flag: one line says what went wrong, and the exit code too.
+func TestPortInUse(t *testing.T) { chattest.PortInUse(t) }
+func TestWrongFlag(t *testing.T) { chattest.WrongFlag(t) }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -13,22 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"chatbook/exercises/tools/chattest"
+
 	"github.com/stretchr/testify/require"
 )
-
-// build compiles the program in this folder, as a learner would run it, and
-// returns the path of the binary.
-func build(t *testing.T) string {
-	t.Helper()
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("the go command is not on PATH: cannot build the program")
-	}
-	bin := filepath.Join(t.TempDir(), "chat")
-	out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
-	return bin
-}
 
 // server is the built program, running, with the lines of its stderr.
 type server struct {
@@ -101,7 +88,7 @@ func TestSignalsStopTheProgramCleanly(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("a test cannot send Ctrl+C or SIGTERM to a program on Windows")
 	}
-	bin := build(t)
+	bin := chattest.Build(t)
 
 	t.Run("SIGTERM with a client that never reads", func(t *testing.T) {
 		s := run(t, bin)
