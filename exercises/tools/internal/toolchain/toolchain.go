@@ -26,12 +26,20 @@ type Race struct {
 	Fix string // when not OK: what to install or set, one sentence
 }
 
-// String is the one sentence to show a learner.
+// String is the one sentence to show a learner: the problem and its fix.
 func (r Race) String() string {
+	if r.OK {
+		return r.Problem()
+	}
+	return r.Problem() + ": " + r.Fix
+}
+
+// Problem is the first half of that sentence, without the fix.
+func (r Race) Problem() string {
 	if r.OK {
 		return "this Go builds with -race"
 	}
-	return fmt.Sprintf("this Go cannot build with -race (%s): %s", r.Why, r.Fix)
+	return fmt.Sprintf("this Go cannot build with -race (%s)", r.Why)
 }
 
 // Env is the part of `go env` that decides whether -race can work.
