@@ -159,4 +159,3 @@ func TestList(t *testing.T) {
 	}
 	assert.Contains(t, out.String(), "ex2        stage1's program, with stage2's tests")
 }
-
