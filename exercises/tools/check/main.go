@@ -140,8 +140,8 @@ func runAll(c *checker, write bool, stdout, stderr io.Writer) int {
 		}
 		if write {
 			fmt.Fprintln(stderr, "check: not writing the table: on this machine it cannot be measured whole")
-			return code
 		}
+		return code
 	}
 
 	readme := filepath.Join(root, progressionFile)
