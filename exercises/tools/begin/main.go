@@ -1,6 +1,7 @@
-// Begin sets up an extension exercise: it copies the exercise's starting point and
-// its tests into a folder of your own, so you can start editing at once.
+// Begin sets up an exercise: it copies the exercise's starting point and its tests
+// into a folder of your own, inside the workbook, so you can start editing at once.
 //
+//	go run ./exercises/tools/begin ex2 mine/ex2       # stage1's program, stage2's tests (see sheets.go)
 //	go run ./exercises/tools/begin names mine/names   # then: go test -race ./mine/names
 //	go run ./exercises/tools/begin -list              # the exercises and where each starts
 //
@@ -39,14 +40,7 @@ func main() {
 	if os.Getenv("CHATBOOK_SPIN") == "1" {
 		spinForever() // begin -mistakes started us to keep one core busy
 	}
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./exercises/tools/begin NAME DIR\n"+
-			"       go run ./exercises/tools/begin -list\n"+
-			"       go run ./exercises/tools/begin -prove NAME...   (or -prove all)\n"+
-			"       go run ./exercises/tools/begin -mistakes [-runs N] NAME...   (or -mistakes all)\n"+
-			"       go run ./exercises/tools/begin -handout DIR [-stages 0-5]   (a student edition, no answers)\n")
-		flag.PrintDefaults()
-	}
+	flag.Usage = func() { usage(flag.CommandLine.Output()) }
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("begin: ")
@@ -61,13 +55,8 @@ func main() {
 			log.Fatal(err)
 		}
 	case *list:
-		names, err := exercises(root)
-		if err != nil {
+		if err := listAll(root, os.Stdout); err != nil {
 			log.Fatal(err)
-		}
-		for _, name := range names {
-			start, _ := startOf(root, name)
-			fmt.Printf("%-10s starts from %s\n", name, strings.Join(start, " + "))
 		}
 	case *mistakes:
 		if flag.NArg() == 0 {
@@ -101,16 +90,7 @@ func main() {
 			os.Exit(1)
 		}
 	default:
-		if flag.NArg() != 2 {
-			flag.Usage()
-			os.Exit(2)
-		}
-		name, dir := flag.Arg(0), flag.Arg(1)
-		if err := begin(root, name, dir); err != nil {
-			log.Fatal(err)
-		}
-		fmt.Printf("%s is ready in %s. Edit it, then check it with:\n\n\tgo test -race ./%s\n",
-			name, dir, filepath.ToSlash(filepath.Clean(dir)))
+		os.Exit(setUp(root, flag.Args(), os.Stdout, os.Stderr))
 	}
 }
 

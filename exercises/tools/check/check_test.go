@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,14 +81,14 @@ func TestProgression(t *testing.T) {
 	assert.Contains(t, prog[0][2].saw, "no -addr flag")
 }
 
-// The table in README.md is the one the checker measures today.
+// The table in exercises/README.md is the one the checker measures today.
 func TestReadmeIsCurrent(t *testing.T) {
 	t.Parallel()
 	prog := measured(t)
-	got, err := readBlock(filepath.Join(root, "README.md"))
+	got, err := readBlock(filepath.Join(root, progressionFile))
 	require.NoError(t, err)
 	require.Equal(t, markdown(prog), got,
-		"README.md's progression table is out of date: run `go run ./exercises/tools/check -all -write` and read the diff")
+		"exercises/README.md's progression table is out of date: run `go run ./exercises/tools/check -all -write` and read the diff")
 }
 
 // What a learner reads for one stage, and the exit status, follow the table.
@@ -103,6 +104,68 @@ func TestReportAndExitStatus(t *testing.T) {
 	require.Equal(t, 1, report(&out, "stage2", 3, prog[2]), "stage2 is not a stage3")
 	assert.Contains(t, out.String(), "serves clients at the same time (required)")
 	assert.Contains(t, out.String(), "to do: serve each client in a goroutine")
+
+	// Stage 4 no longer echoes: that row is not required, and not a failure.
+	out.Reset()
+	require.Equal(t, 0, report(&out, "stage4", 4, prog[4]), out.String())
+	assert.Regexp(t, `(?m)^echo +no longer +not required$`, out.String())
+	assert.NotContains(t, out.String(), "echo (no longer)")
+	assert.Contains(t, markdown(prog), "| echo | 0–3 | pass | pass | pass | pass | not required | not required |")
+}
+
+// Without -race, the race row is "not checked", never "fail": every other row is
+// still checked, the learner is told what to install, and what to watch instead.
+func TestReportWithoutRace(t *testing.T) {
+	t.Parallel()
+	results := make([]result, len(properties))
+	for i := range results {
+		results[i] = result{pass: true}
+	}
+	const why = "not checked: this Go cannot build with -race (it needs cgo, and cgo is off: CGO_ENABLED=0)"
+	results[len(properties)-1] = result{failure: &failure{notChecked: true, saw: why, fix: "turn cgo on"}}
+
+	var out bytes.Buffer
+	require.Equal(t, 3, report(&out, "mine/ex5", 5, results), out.String())
+	assert.Regexp(t, `(?m)^no data race +required +not checked$`, out.String())
+	assert.Contains(t, out.String(), "no data race (required):\n    "+why+"\n    to do: turn cgo on\n")
+	assert.Contains(t, out.String(), "`go run ./mine/ex5`")
+	assert.Contains(t, out.String(), "fatal error: concurrent map writes")
+	assert.Contains(t, out.String(), "mine/ex5: the 7 properties that stage 5 requires and this machine can check pass; "+
+		"1 was not checked: this Go cannot build with -race (it needs cgo, and cgo is off: CGO_ENABLED=0).")
+	assert.NotContains(t, out.String(), "fail")
+
+	// A real failure still counts first.
+	results[1] = result{failure: fail("send an error", "it kept the line")}
+	out.Reset()
+	require.Equal(t, 1, report(&out, "mine/ex5", 5, results), out.String())
+
+	// Where the race row is not required, not being able to check it changes nothing.
+	out.Reset()
+	results[1] = result{pass: true}
+	require.Equal(t, 0, report(&out, "mine/ex3", 3, results), out.String())
+	assert.Contains(t, out.String(), "to do: turn cgo on", "still say how to get -race")
+}
+
+// A Go that cannot build with -race (here: cgo turned off) gets the race row "not
+// checked", with a reason that names the machine, never the program. Only builds
+// run here: stage5 plainly, and the -race build that fails at once.
+func TestRaceUnavailable(t *testing.T) {
+	if runtime.GOOS == "darwin" {
+		t.Skip("on macOS -race needs no cgo")
+	}
+	t.Setenv("CGO_ENABLED", "0")
+	c := newChecker(context.Background(), t.TempDir(), 10*time.Second)
+	_, err := c.binary(filepath.Join(root, "stage5"), true)
+	f := errFailure(err)
+	require.True(t, f.notChecked, f.saw)
+	assert.Equal(t, "not checked: this Go cannot build with -race (it needs cgo, and cgo is off: CGO_ENABLED=0)", f.saw)
+	assert.Contains(t, f.fix, "unset CGO_ENABLED")
+
+	// A program that does not build at all is still the program's fault.
+	_, err = c.binary(filepath.Join("testdata", "nobuild"), true)
+	f = errFailure(err)
+	assert.False(t, f.notChecked)
+	assert.Contains(t, f.fix, "fix the first error")
 }
 
 // The race property must fail stage4 every time and pass stage5 every time.
@@ -217,6 +280,12 @@ func TestUsage(t *testing.T) {
 	code, out := checkProgram(t, "-stage", "1", "no/such/folder")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, out, "no/such/folder is not a folder")
+
+	outside := t.TempDir()
+	code, out = checkProgram(t, "-stage", "2", outside)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, outside+" is outside the workbook: put your program in a folder inside it, such as ")
+	assert.Contains(t, out, filepath.Join("mine", "ex2")+", so that Go finds the workbook's go.mod")
 }
 
 // The table's markers are found, and only the text between them is replaced.

@@ -4,9 +4,12 @@
 //
 //	go run ./exercises/tools/check -stage 3 mine/ex3   # check your exercise 3 as stage 3
 //	go run ./exercises/tools/check -all                # the workbook's stage0..stage5, side by side
-//	go run ./exercises/tools/check -all -write         # the same, and rewrite that table in README.md
+//	go run ./exercises/tools/check -all -write         # the same, and rewrite that table in exercises/README.md
 //
-// The exit status is 0 only when every property the stage requires passes.
+// The exit status is 0 only when every property the stage requires passes; 1 when
+// one fails; 2 for wrong arguments; 3 when none fails but one could not be checked
+// on this machine: the race row, when this Go cannot build with -race (then the
+// checker says what to install, and checks everything else).
 // Stage0 has no network: for it the checker types at the program's keyboard instead.
 package main
 
@@ -19,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -44,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stage := fs.Int("stage", -1, "check DIR as stage `N`, 0 to 5")
 	all := fs.Bool("all", false, "check the workbook's own stage0..stage5 and print the progression table")
-	write := fs.Bool("write", false, "with -all: rewrite the table between the progression markers of README.md")
+	write := fs.Bool("write", false, "with -all: rewrite the table between the progression markers of exercises/README.md")
 	startup := fs.Duration("startup", 10*time.Second, "how long a program may take to accept its first client")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./exercises/tools/check -stage N DIR\n"+
@@ -82,6 +86,10 @@ func runOne(c *checker, dir string, stage int, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "check: %s is not a folder: give the folder of your program, such as mine/ex%d\n", dir, stage)
 		return 2
 	}
+	if msg := outsideWorkbook(dir, stage); msg != "" {
+		fmt.Fprintln(stderr, "check:", msg)
+		return 2
+	}
 	// A program that does not build fails everything in the same way: say it once.
 	if _, err := c.binary(dir, false); err != nil {
 		f := errFailure(err)
@@ -111,16 +119,32 @@ func runAll(c *checker, write bool, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, table)
 
 	code := 0
+	var unchecked *failure
 	for stage, results := range prog {
 		for i, p := range properties {
-			if r := results[i]; p.requires(stage) == "required" && !r.pass {
+			switch r := results[i]; {
+			case r.pass:
+			case r.notChecked:
+				unchecked = r.failure
+			case p.requires(stage) == "required":
 				fmt.Fprintf(stderr, "check: stage%d fails %q, which it requires: %s\n", stage, p.name, r.saw)
 				code = 1
 			}
 		}
 	}
+	if unchecked != nil {
+		// The table would not be the workbook's: never write it, and say why once.
+		fmt.Fprintf(stderr, "check: the race row was %s: %s\n", unchecked.saw, unchecked.fix)
+		if code == 0 {
+			code = 3
+		}
+		if write {
+			fmt.Fprintln(stderr, "check: not writing the table: on this machine it cannot be measured whole")
+		}
+		return code
+	}
 
-	readme := filepath.Join(root, "README.md")
+	readme := filepath.Join(root, progressionFile)
 	if write {
 		if err := writeBlock(readme, table); err != nil {
 			fmt.Fprintln(stderr, "check:", err)
@@ -130,7 +154,7 @@ func runAll(c *checker, write bool, stdout, stderr io.Writer) int {
 		return code
 	}
 	if got, err := readBlock(readme); err != nil || got != table {
-		fmt.Fprintln(stderr, "check: the table in README.md is not this one; `go run ./exercises/tools/check -all -write` rewrites it")
+		fmt.Fprintf(stderr, "check: the table in %s is not this one; `go run ./exercises/tools/check -all -write` rewrites it\n", progressionFile)
 	}
 	return code
 }
@@ -149,6 +173,33 @@ func (c *checker) measureAll(root string) [][]result {
 		<-done
 	}
 	return prog
+}
+
+// progressionFile holds the progression table, from the workbook's root.
+var progressionFile = filepath.Join("exercises", "README.md")
+
+// outsideWorkbook says why dir cannot be checked when it lies outside the workbook:
+// go build needs the workbook's go.mod, above the program's folder.
+func outsideWorkbook(dir string, stage int) string {
+	root, err := moduleRoot()
+	if err != nil {
+		return err.Error()
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err.Error()
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	return fmt.Sprintf("%s is outside the workbook: put your program in a folder inside it, such as %s, "+
+		"so that Go finds the workbook's go.mod", dir, filepath.Join(root, "mine", fmt.Sprintf("ex%d", stage)))
 }
 
 // moduleRoot is the folder of go.mod, found from the current folder upwards.

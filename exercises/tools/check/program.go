@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"chatbook/exercises/tools/internal/toolchain"
 )
 
 // failure is a check that did not pass: what the checker saw, and what a learner
@@ -21,6 +23,9 @@ import (
 type failure struct {
 	saw string // one sentence: what happened
 	fix string // one sentence: what to change (empty when there is nothing better to say)
+	// notChecked says the property could not be checked on this machine (the race
+	// row, when this Go cannot build with -race): it neither passed nor failed.
+	notChecked bool
 }
 
 func (f *failure) Error() string { return f.saw }
@@ -50,6 +55,13 @@ func (c *checker) binary(dir string, race bool) (string, error) {
 	c.mu.Unlock()
 
 	b.once.Do(func() {
+		if race {
+			// Build it plainly first: when that works and only -race fails, the
+			// cause is this machine's Go, never the learner's code.
+			if _, b.err = c.binary(dir, false); b.err != nil {
+				return
+			}
+		}
 		c.buildSem <- struct{}{}
 		defer func() { <-c.buildSem }()
 		name := fmt.Sprintf("prog%d", n)
@@ -65,7 +77,11 @@ func (c *checker) binary(dir string, race bool) (string, error) {
 		cmd := exec.CommandContext(c.ctx, "go", append(args, b.path, ".")...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
-		if err != nil {
+		switch {
+		case err == nil:
+		case race && c.ctx.Err() == nil:
+			b.err = raceUnavailable(c.ctx, string(out))
+		default:
 			b.err = buildFailure(dir, race, string(out), err)
 		}
 	})
@@ -87,6 +103,17 @@ func buildFailure(dir string, race bool, out string, err error) *failure {
 	}
 	return fail("fix the first error the compiler names, then run the checker again",
 		"%s does not build (%s):\n    %s", dir, how, strings.Join(lines, "\n    "))
+}
+
+// raceUnavailable explains a program that builds, but not with -race: this Go
+// cannot build with -race, and the learner is told what to install.
+func raceUnavailable(ctx context.Context, out string) *failure {
+	env, err := toolchain.GoEnv(ctx)
+	if err != nil {
+		return fail("", "not checked: go build -race failed, and %v", err)
+	}
+	r := toolchain.Explain(env, out)
+	return &failure{notChecked: true, saw: "not checked: " + r.Problem(), fix: r.Fix}
 }
 
 // proc is one run of the program under test.

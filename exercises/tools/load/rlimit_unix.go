@@ -19,12 +19,14 @@ func raiseFileLimit(need int) error {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return nil // we cannot tell: let the run say it, if it goes wrong
 	}
-	if lim.Cur >= uint64(need) {
+	// The limits are uint64 on Linux and macOS but int64 on FreeBSD: compare them
+	// as uint64 on every system. Neither is ever negative.
+	if uint64(lim.Cur) >= uint64(need) {
 		return nil
 	}
 	if lim.Max > lim.Cur {
 		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur >= uint64(need) {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && uint64(lim.Cur) >= uint64(need) {
 			return nil
 		}
 	}
