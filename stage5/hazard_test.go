@@ -13,20 +13,6 @@ import (
 	"chatbook/exercises/tools/chattest"
 )
 
-// Stage5's lesson: with a mutex around the client list, the chat that made stage4
-// fail under the race detector runs clean. This test runs it in a child process,
-// exactly as stage4's TestHazardDataRace does, and checks that the child passed.
-func TestNoDataRace(t *testing.T) {
-	if !chattest.RaceEnabled {
-		t.Skip("the race detector is off; to check for races: go test -race -v -run NoDataRace ./stage5")
-	}
-	out, err := chattest.RunScenario(t, "TestRaceScenario")
-
-	require.NoError(t, err, "the chat failed:\n%s", out)
-	require.NotContains(t, out, "WARNING: DATA RACE")
-	require.Contains(t, out, "--- PASS: TestRaceScenario", "the chat did not run:\n%s", out)
-}
-
 // Stage5's weakness: broadcast writes to every client while it holds the lock. A
 // client that stops reading fills its socket buffers (the server's send buffer and
 // its own receive buffer, a few megabytes); then Write blocks on it, with the lock
@@ -77,9 +63,3 @@ func TestHazardStuckClientStallsEveryone(t *testing.T) {
 
 // stall is how long the reader must hear nothing before the test calls it stalled.
 const stall = time.Second
-
-// TestRaceScenario is the chat that TestNoDataRace runs in a child process:
-// stage4's racy classroom, now race-free. To run it yourself:
-//
-//	CHATBOOK_RACE_SCENARIO=1 go test -race -run TestRaceScenario ./stage5
-func TestRaceScenario(t *testing.T) { chattest.RaceScenario(t, NewServer) }
