@@ -104,8 +104,7 @@ func main() {
 		if err := begin(root, name, dir); err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("%s is ready in %s. Edit it, then check it with:\n\n\tgo test -race ./%s\n",
-			name, dir, filepath.ToSlash(filepath.Clean(dir)))
+		fmt.Printf("%s is ready in %s. Edit it, then check it with:\n\n\t%s\n", name, dir, testCommand(dir))
 	}
 }
 
@@ -134,6 +133,9 @@ func begin(root, name, dir string) error {
 	if err := copyFiles(ex, dir, func(n string) bool { return strings.HasSuffix(n, "_test.go") }); err != nil {
 		return err
 	}
+	if err := copyModule(root, must(course.Find(name)).AnswerDir(), dir); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(ex, "testdata")); err == nil {
 		return os.CopyFS(filepath.Join(dir, "testdata"), os.DirFS(filepath.Join(ex, "testdata")))
 	}
@@ -152,11 +154,10 @@ func proveFails(root, name string) error {
 	if err := begin(root, name, scratch); err != nil {
 		return err
 	}
-	pkg := "./" + filepath.ToSlash(must(filepath.Rel(root, scratch)))
-	if out, err := goCmd(root, "vet", pkg); err != nil {
+	if out, err := goPkg(root, scratch, "vet"); err != nil {
 		return fmt.Errorf("the starting point and the tests do not compile together:\n%s", out)
 	}
-	out, err := goCmd(root, "test", "-count=1", pkg)
+	out, err := goPkg(root, scratch, "test", "-count=1")
 	if err == nil {
 		return errors.New("the starting point already PASSES the tests: the exercise asks for nothing")
 	}
