@@ -21,9 +21,19 @@ import (
 
 // TestMain fails the tests if any goroutine is still running once they are done:
 // the clients' goroutines, the NATS client's and the embedded NATS server's must all
-// end when the chat servers and the broker are closed.
+// end when the chat servers and the broker are closed. No goroutine is excused.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir) // the program the end-to-end tests built
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: goroutines left over after the tests: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // patience is how long a test waits for something that should come at once. It is
@@ -32,13 +42,13 @@ const patience = 10 * time.Second
 
 // broker is a NATS server inside the test, on a free port.
 type broker struct {
-	t    *testing.T
+	t    testing.TB
 	addr string // host:port, kept so that a restart comes back on the same one
 	ns   *server.Server
 }
 
 // startBroker runs a NATS server until the test ends.
-func newBroker(t *testing.T) *broker {
+func newBroker(t testing.TB) *broker {
 	t.Helper()
 	ns, err := startBroker("127.0.0.1:0")
 	require.NoError(t, err)
@@ -77,11 +87,15 @@ type chatServer struct {
 
 // startServer runs a chat server that joins the room at url as name, until the
 // test ends (or until the test closes it).
-func startServer(t *testing.T, url, name string) *chatServer {
+func startServer(t testing.TB, url, name string) *chatServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := NewServer(log.New(testWriter{t}, name+": ", 0))
+	var logTo io.Writer = testWriter{t}
+	if _, bench := t.(*testing.B); bench {
+		logTo = io.Discard // "Connected" a hundred times would only slow it down
+	}
+	s := NewServer(log.New(logTo, name+": ", 0))
 	if err := s.Join(url, name); err != nil {
 		l.Close()
 		require.NoError(t, err)
@@ -96,7 +110,7 @@ func startServer(t *testing.T, url, name string) *chatServer {
 }
 
 // startServers starts n servers, server-a, server-b, ..., in one room.
-func startServers(t *testing.T, url string, n int) []*chatServer {
+func startServers(t testing.TB, url string, n int) []*chatServer {
 	var ss []*chatServer
 	for i := range n {
 		ss = append(ss, startServer(t, url, "server-"+string(rune('a'+i))))
@@ -105,7 +119,7 @@ func startServers(t *testing.T, url string, n int) []*chatServer {
 }
 
 // testWriter sends the server's log to the test's log: go test -v shows it.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
@@ -120,7 +134,7 @@ type peer struct {
 }
 
 // dial connects a client to server s that hangs up when the test ends.
-func dial(t *testing.T, s *chatServer) *peer {
+func dial(t testing.TB, s *chatServer) *peer {
 	t.Helper()
 	conn, err := net.Dial("tcp", s.addr)
 	require.NoError(t, err)
@@ -138,7 +152,7 @@ func (p *peer) readLine() (string, error) {
 }
 
 // expectLine reads the next line of p and requires it to be want.
-func (p *peer) expectLine(t *testing.T, want string) {
+func (p *peer) expectLine(t testing.TB, want string) {
 	t.Helper()
 	line, err := p.readLine()
 	require.NoError(t, err, "%s waiting for %q", p.name, want)
@@ -146,14 +160,14 @@ func (p *peer) expectLine(t *testing.T, want string) {
 }
 
 // say sends one line from p.
-func (p *peer) say(t *testing.T, text string) {
+func (p *peer) say(t testing.TB, text string) {
 	t.Helper()
 	_, err := fmt.Fprintf(p, "%s\n", text)
 	require.NoError(t, err)
 }
 
 // skipUntil reads p's lines until want, skipping those that skip accepts.
-func (p *peer) skipUntil(t *testing.T, want string, skip func(line string) bool) {
+func (p *peer) skipUntil(t testing.TB, want string, skip func(line string) bool) {
 	t.Helper()
 	for {
 		line, err := p.readLine()
@@ -170,7 +184,7 @@ func (p *peer) skipUntil(t *testing.T, want string, skip func(line string) bool)
 // one of its clients on its list. A client is surely on the list once it has heard
 // something; so the second client says hello until the first hears it, and then
 // each newcomer says hello once, and all those before it must hear that, once.
-func dialAll(t *testing.T, servers []*chatServer, perServer int) []*peer {
+func dialAll(t testing.TB, servers []*chatServer, perServer int) []*peer {
 	t.Helper()
 	peers := []*peer{dial(t, servers[0]), dial(t, servers[1%len(servers)])}
 	first, second := peers[0], peers[1]
@@ -214,7 +228,7 @@ func isHello(line string) bool {
 // chat has every peer send lines lines as fast as it can while reading, and
 // requires each to get every line of every other peer, each sender's in the order
 // sent, and nothing else. Then fence proves that no line came twice.
-func chat(t *testing.T, peers []*peer, lines int) {
+func chat(t testing.TB, peers []*peer, lines int) {
 	t.Helper()
 	padding := strings.Repeat("-", 60)
 	errs := make(chan error, 2*len(peers))
@@ -270,7 +284,7 @@ func (p *peer) expectAll(peers []*peer, lines int, padding string) error {
 // must be that (or one that skip accepts). NATS keeps the order of what went
 // through it: a copy of an earlier line, still on its way, comes before a later
 // server's fence.
-func fence(t *testing.T, peers []*peer, skip func(line string) bool) {
+func fence(t testing.TB, peers []*peer, skip func(line string) bool) {
 	t.Helper()
 	seen := map[string]bool{} // servers whose client has said fence
 	for _, f := range peers {
@@ -463,7 +477,7 @@ type proxy struct {
 	conns []net.Conn
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+func newProxy(t testing.TB, target string) *proxy {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
