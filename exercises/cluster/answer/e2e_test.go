@@ -44,7 +44,7 @@ func program(t *testing.T) string {
 
 // process is one running copy of a program, whose log we watch.
 type process struct {
-	cmd   *exec.Cmd
+	cmd    *exec.Cmd
 	lines  chan string   // its log (stderr), line by line; closed when it ends
 	exited chan struct{} // closed when it has ended
 	seen   []string      // the lines waitFor has taken from lines so far
