@@ -157,5 +157,5 @@ func TestCopiesJoinTheFirst(t *testing.T) {
 	out, err := exec.Command(program(t), "-addr", a.addr, "-nats", url).CombinedOutput()
 	require.Error(t, err, "a copy on a port in use must fail")
 	require.Contains(t, string(out), "address already in use")
-	require.Contains(t, string(out), "a second copy needs a port of its own")
+	require.Contains(t, string(out), "each copy needs a port of its own")
 }

@@ -36,7 +36,7 @@ func main() {
 	// Listen first: a port in use is the likeliest mistake with a second copy.
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
-		log.Fatalf("%v (a second copy needs a port of its own: -addr localhost:8889)", err)
+		log.Fatalf("%v (each copy needs a port of its own: choose another with -addr, for example -addr localhost:8889)", err)
 	}
 	if *name == "" {
 		*name = "server-" + fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
