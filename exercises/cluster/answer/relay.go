@@ -48,7 +48,7 @@ func (s *Server) Join(url, name string) error {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			s.log.Printf("Back on NATS at %s; lines sent to the room meanwhile are lost", nc.ConnectedUrlRedacted())
+			s.log.Printf("Back on NATS at %s; what other servers' clients said meanwhile may be lost", nc.ConnectedUrlRedacted())
 		}),
 		// Errors that do not break the link: above all, a slow consumer, when
 		// messages came faster than our handler took them and some were dropped.
