@@ -47,7 +47,7 @@ type broker struct {
 	ns   *server.Server
 }
 
-// startBroker runs a NATS server until the test ends.
+// newBroker runs a NATS server until the test ends.
 func newBroker(t testing.TB) *broker {
 	t.Helper()
 	ns, err := startBroker("127.0.0.1:0")
