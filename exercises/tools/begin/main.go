@@ -119,6 +119,9 @@ func begin(root, name, dir string) error {
 	if err := copyFiles(ex, dir, func(n string) bool { return strings.HasSuffix(n, "_test.go") }); err != nil {
 		return err
 	}
+	if err := copyModule(root, must(course.Find(name)).AnswerDir(), dir); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(ex, "testdata")); err == nil {
 		return os.CopyFS(filepath.Join(dir, "testdata"), os.DirFS(filepath.Join(ex, "testdata")))
 	}
@@ -137,11 +140,10 @@ func proveFails(root, name string) error {
 	if err := begin(root, name, scratch); err != nil {
 		return err
 	}
-	pkg := "./" + filepath.ToSlash(must(filepath.Rel(root, scratch)))
-	if out, err := goCmd(root, "vet", pkg); err != nil {
+	if out, err := goPkg(root, scratch, "vet"); err != nil {
 		return fmt.Errorf("the starting point and the tests do not compile together:\n%s", out)
 	}
-	out, err := goCmd(root, "test", "-count=1", pkg)
+	out, err := goPkg(root, scratch, "test", "-count=1")
 	if err == nil {
 		return errors.New("the starting point already PASSES the tests: the exercise asks for nothing")
 	}

@@ -220,6 +220,9 @@ func proveTarget(root string, t target, runs int) error {
 		if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, filepath.FromSlash(t.answer)))); err != nil {
 			return err
 		}
+		if err := copyModule(root, t.answer, dir); err != nil {
+			return err
+		}
 		dirs[name] = dir
 	}
 	for _, m := range ms {
@@ -254,8 +257,7 @@ func proveTarget(root string, t target, runs int) error {
 	} else {
 		for _, name := range append([]string{"answer"}, names(ms)...) {
 			bin := filepath.Join(scratch, name+".test"+exe())
-			pkg := "./" + filepath.ToSlash(must(filepath.Rel(root, dirs[name])))
-			if out, err := goCmd(root, "test", "-race", "-c", "-o", bin, pkg); err != nil {
+			if out, err := goPkg(root, dirs[name], "test", "-race", "-c", "-o", bin); err != nil {
 				return fmt.Errorf("%s does not build with its tests: %v\n%s", name, err, out)
 			}
 		}

@@ -57,8 +57,8 @@ func setUp(root string, args []string, stdout, stderr io.Writer) int {
 			"\tgo test -race %s\n\tgo run ./exercises/tools/check -stage %d %s\n",
 			name, dir, s.From, s.Stage, s.Path(), pkg, s.Stage, dir)
 	} else {
-		fmt.Fprintf(stdout, "%s is ready in %s. Read exercises/%s/README.md, edit, then check it with:\n\n\tgo test -race %s\n",
-			name, dir, name, pkg)
+		fmt.Fprintf(stdout, "%s is ready in %s. Read exercises/%s/README.md, edit, then check it with:\n\n\t%s\n",
+			name, dir, name, testCommand(dir))
 	}
 	// Every exercise is checked with -race: say now, not at the first test, if this
 	// machine cannot, and what to do about it.
