@@ -248,6 +248,10 @@ func (c *client) write() {
 		}
 		if _, err := c.conn.Write(batch); err != nil {
 			c.conn.Close() // gone, or hung up on: the reader stops too, and leaves
+			for range c.out {
+				// Take the lines that still come, until the reader's leave reaches the
+				// hub and it closes c.out: the hub must never wait for a dead client.
+			}
 			return
 		}
 	}
