@@ -336,18 +336,19 @@ func TestClientsComeAndGoAtOnce(t *testing.T) {
 		}
 	}
 
-	errs := make(chan error, 2*clients)
+	errs := make(chan error, clients)
 	for i, conn := range conns {
+		said := make(chan error, 1)
 		go func() {
 			for j := range lines {
 				if _, err := fmt.Fprintf(conn, "line %d from client %d\n", j, i); err != nil {
-					errs <- err
+					said <- err
 					return
 				}
 			}
-			errs <- nil
+			said <- nil
 		}()
-		go func() { // hear all the others, then leave
+		go func() { // hear all the others, and leave once we have said it all too
 			defer conn.Close()
 			p := &peer{conn: conn, r: bufio.NewReader(conn)}
 			for n := range (clients - 1) * lines {
@@ -356,10 +357,10 @@ func TestClientsComeAndGoAtOnce(t *testing.T) {
 					return
 				}
 			}
-			errs <- nil
+			errs <- <-said
 		}()
 	}
-	for range 2 * clients {
+	for range clients {
 		require.NoError(t, <-errs)
 	}
 }
