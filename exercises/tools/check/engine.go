@@ -32,6 +32,16 @@ type property struct {
 	network     func(*trial) error // how to check it on a server
 }
 
+// propertyNamed finds a property by its name in the table; ok is false when there is none.
+func propertyNamed(name string) (property, bool) {
+	for _, p := range properties {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return property{}, false
+}
+
 // requires says what a stage asks of p: "required", "not yet" or "no longer".
 func (p property) requires(stage int) string {
 	switch {
@@ -54,7 +64,8 @@ func (p property) span() string {
 
 // result is one property of one program: passed, or how it failed.
 type result struct {
-	pass bool
+	pass    bool
+	skipped bool // not checked: -only named another property
 	*failure
 }
 
@@ -67,6 +78,7 @@ type checker struct {
 	sem      chan struct{} // one token per check running (a check runs one program at a time)
 	buildSem chan struct{} // one token per build running
 	onLaunch func(*proc)   // when set (by a test), hears of every server started
+	only     string        // when set (-only), the one property to check: the others are skipped
 
 	mu     sync.Mutex
 	builds map[string]*build
@@ -85,6 +97,10 @@ func (c *checker) measure(dir string, stage int) []result {
 	results := make([]result, len(properties))
 	var wg sync.WaitGroup
 	for i, p := range properties {
+		if c.only != "" && p.name != c.only {
+			results[i] = result{skipped: true}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -99,6 +115,7 @@ func (c *checker) measure(dir string, stage int) []result {
 type trial struct {
 	ctx   context.Context
 	c     *checker
+	dir   string // the program's folder
 	bin   string
 	env   []string
 	procs []*proc
@@ -114,7 +131,7 @@ func (c *checker) try(p property, dir string, stage int) result {
 	defer func() { <-c.sem }()
 	ctx, cancel := context.WithTimeout(c.ctx, trialLimit)
 	defer cancel()
-	t := &trial{ctx: ctx, c: c, bin: bin}
+	t := &trial{ctx: ctx, c: c, dir: dir, bin: bin}
 	if p.race {
 		t.env = []string{raceEnv}
 	}
@@ -292,4 +309,13 @@ func meet(cs []*client, self bool) (*client, error) {
 		}
 		<-tick.C
 	}
+}
+
+// propertyNames lists the table's properties, quoted, for a usage message.
+func propertyNames() string {
+	var ns []string
+	for _, p := range properties {
+		ns = append(ns, fmt.Sprintf("%q", p.name))
+	}
+	return strings.Join(ns, ", ")
 }

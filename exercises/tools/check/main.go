@@ -3,6 +3,7 @@
 // connects to it, talks, and prints what works and what does not.
 //
 //	go run ./exercises/tools/check -stage 3 mine/ex3   # check your exercise 3 as stage 3
+//	go run ./exercises/tools/check -stage 5 -only "no data race" mine/ex5   # one property only
 //	go run ./exercises/tools/check -all                # the workbook's stage0..stage5, side by side
 //	go run ./exercises/tools/check -all -write         # the same, and rewrite that table in README.md
 //
@@ -45,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stage := fs.Int("stage", -1, "check DIR as stage `N`, 0 to 5")
 	all := fs.Bool("all", false, "check the workbook's own stage0..stage5 and print the progression table")
 	write := fs.Bool("write", false, "with -all: rewrite the table between the progression markers of README.md")
+	only := fs.String("only", "", "check only the property named `PROPERTY`, as the table names it (quick, for one row)")
 	startup := fs.Duration("startup", 10*time.Second, "how long a program may take to accept its first client")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./exercises/tools/check -stage N DIR\n"+
@@ -62,6 +64,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	// -only: one row of the table, checked on its own.
+	if *only != "" {
+		if _, ok := propertyNamed(*only); !ok || *all {
+			fmt.Fprintf(stderr, "check: -only takes one property of the table, with -stage N DIR: %s\n", propertyNames())
+			return 2
+		}
+	}
+
 	tmp, err := os.MkdirTemp("", "chatcheck-")
 	if err != nil {
 		fmt.Fprintln(stderr, "check:", err)
@@ -69,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(tmp)
 	c := newChecker(ctx, tmp, *startup)
+	c.only = *only
 
 	if *all {
 		return runAll(c, *write, stdout, stderr)

@@ -24,11 +24,18 @@ var properties = []property{
 	{name: "listens on the -addr address", from: 1, until: 5, network: checkListens,
 		about: "started with `-addr 127.0.0.1:PORT` (a free port), it accepts a connection there. " +
 			"Stage0 has no network, so it fails this and every row below."},
+	{name: "Close stops the server", from: 1, until: 5, network: checkCloseStops,
+		about: "in-process (the checker runs a test of its own against the program's `Server`, as the stages' tests do): " +
+			"with a client connected, `Close` returns, hangs up on the client, and `Serve` returns nil within 3s."},
 	{name: "keeps serving after a client leaves", from: 2, until: 5, network: checkNext,
 		about: "client A sends a line and leaves; then clients B and C connect, and B's lines are answered " +
 			"(echoed to B, or passed on to C)."},
 	{name: "serves clients at the same time", from: 3, until: 5, network: checkTogether,
 		about: "A and B are connected at once, and each one's lines are answered (echoed, or passed on to the other)."},
+	{name: "Close waits for every client", from: 3, until: 5, network: checkCloseWaits,
+		about: "in-process: two clients are connected; the checker's log holds back the first \"Disconnected\" line " +
+			"that a client's goroutine writes after `Close` is called; `Close` must not return while it is held " +
+			"(the checker gives it 1s), and must return once it is let go."},
 	{name: "broadcasts to the others", from: 4, until: 5, network: checkBroadcast,
 		about: "A, B and C join one at a time, and each says hello until one of its hellos has reached another client " +
 			"(so the server has all three on its list); then a line from A reaches B and C, and one from B reaches A and C. " +
@@ -42,6 +49,11 @@ var properties = []property{
 			"and the server must log no error about the clients that left. It cannot be seen from outside " +
 			"whether a server that did close the connection also took it off its list; when it ignores the " +
 			"write errors to it, only reading the code tells."},
+	{name: "writes nothing to clients that left", from: 4, until: 5, network: checkForgets,
+		about: "in-process: the checker gives the program's `Server` a listener whose connections count the writes " +
+			"made after the server closed them. Of five clients, one ends its input, one sends a line over 64 KiB, " +
+			"one resets its connection; once the server has closed all three, A sends two lines, and when B has them " +
+			"nothing may have been written to the three."},
 	{name: "no data race", from: 5, until: 5, race: true, keyboard: checkKeyboardRace, network: checkRace,
 		about: "built with `-race` and run with `GORACE=halt_on_error=1`: two clients stay and one of them talks " +
 			"all the time, while three rounds of four clients join at once, talk and leave; the race detector " +
@@ -282,11 +294,71 @@ func checkRace(t *trial) error {
 		return fail("", "a second client could not connect: %v", err)
 	}
 
-	// S1 talks all the time, so that a chat server reads its client list while
-	// others join and leave. The race detector needs no bad luck: it reports two
-	// goroutines that use the same variable with nothing ordering them, however far
-	// apart in time. But every write to a file or socket orders what came before it
-	// with every later read, so plenty of overlap makes the report certain.
+	// The race detector needs no bad luck: it reports two goroutines that use the
+	// same variable with nothing ordering them, however far apart in time. But it
+	// counts every write to a file or socket as ordered before every later read,
+	// in any goroutine: two uses of the client list with a socket write in the one
+	// goroutine and a later read in the other between them look ordered, and the
+	// race goes unseen. So the scenarios below put uses of the list side by side
+	// with no such pair between them: first quietly, then all at once.
+	for _, scene := range []func(p *proc, s1, s2 *client){raceQuietly, raceAtOnce} {
+		if p.ended() {
+			break // the race detector has spoken (or the server crashed): read below
+		}
+		scene(p, s1, s2)
+	}
+	if !p.ended() {
+		served(s1, []*client{s2}) // a last line after all have left: the server has handled everything above
+	}
+	p.stop()
+
+	if where := raceReport(p.out.lines()); where != "" {
+		return fail("find the variable those goroutines share, and make every use of it hold the same sync.Mutex",
+			"the race detector reports a data race: %s", where)
+	}
+	if why := p.crash(); strings.Contains(why, "concurrent map") {
+		return fail("find the map those goroutines share, and make every use of it hold the same sync.Mutex",
+			"it crashed before the race detector could speak: %s", why)
+	}
+	if p.state.ExitCode() == raceExit {
+		return fail("run it with go run -race and read the report", "it ended with status %d, the race detector's", raceExit)
+	}
+	return nil
+}
+
+// raceQuietly puts each use of the client list right after another goroutine's,
+// with no socket write and later read between them:
+//   - S1 talks, so S1's goroutine reads the list to pass the line on; then
+//     clients join that say nothing, so their goroutines change the list having
+//     read nothing since (a join that is not locked, or a broadcast that is not,
+//     races here);
+//   - S1 talks again: its goroutine reads the list last, after its last write to
+//     a client; then the quiet clients leave, so their goroutines change the list
+//     after reading only the end of their own input (a leave that is not locked,
+//     or a broadcast that is not, races here).
+func raceQuietly(p *proc, s1, s2 *client) {
+	if served(s1, []*client{s2}) != nil {
+		return
+	}
+	quiet, err := join(p, "Q1", "Q2", "Q3", "Q4") // each waited for until the server logs it
+	if err != nil || p.ended() {
+		return
+	}
+	served(s1, []*client{s2})
+	for _, q := range quiet {
+		q.leave()
+		if p.out.has(q.addr()) { // served: it hangs up (one client at a time serves none of them now)
+			q.waitEnd(answerWait)
+		}
+		if p.ended() {
+			return
+		}
+	}
+}
+
+// raceAtOnce has everything happen together: S1 talks all the time while two
+// rounds of four clients join at once, talk and leave.
+func raceAtOnce(p *proc, s1, s2 *client) {
 	stop := make(chan struct{})
 	talked := make(chan struct{})
 	go func() {
@@ -306,8 +378,12 @@ func checkRace(t *trial) error {
 			}
 		}
 	}()
+	defer func() {
+		close(stop)
+		<-talked
+	}()
 
-	for round := 0; round < 3 && !p.ended(); round++ {
+	for round := 0; round < 2 && !p.ended(); round++ {
 		var wg sync.WaitGroup
 		var waited atomic.Bool
 		for i := range 4 {
@@ -328,26 +404,9 @@ func checkRace(t *trial) error {
 		}
 		wg.Wait()
 		if waited.Load() {
-			break // it does not serve them now (one client at a time): more rounds would only wait
+			return // it does not serve them now (one client at a time): more rounds would only wait
 		}
 	}
-	served(s1, []*client{s2}) // a last line after all have left: the server has handled everything above
-	close(stop)
-	<-talked
-	p.stop()
-
-	if where := raceReport(p.out.lines()); where != "" {
-		return fail("find the variable those goroutines share, and make every use of it hold the same sync.Mutex",
-			"the race detector reports a data race: %s", where)
-	}
-	if why := p.crash(); strings.Contains(why, "concurrent map") {
-		return fail("find the map those goroutines share, and make every use of it hold the same sync.Mutex",
-			"it crashed before the race detector could speak: %s", why)
-	}
-	if p.state.ExitCode() == raceExit {
-		return fail("run it with go run -race and read the report", "it ended with status %d, the race detector's", raceExit)
-	}
-	return nil
 }
 
 // raceReport sums up the race detector's first report: which code made each of the
