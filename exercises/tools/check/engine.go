@@ -28,6 +28,7 @@ type property struct {
 	from, until int                // the stages that require it
 	about       string             // how it is checked, for the README
 	race        bool               // checked on the build with the race detector
+	inProcess   bool               // checked by a test of the checker's, run inside the program (probe.go)
 	keyboard    func(*trial) error // how to check it on stage0, which has no network (nil: it needs the network)
 	network     func(*trial) error // how to check it on a server
 }
@@ -123,9 +124,12 @@ type trial struct {
 
 // try checks one property and cleans up after it, whatever happened.
 func (c *checker) try(p property, dir string, stage int) result {
-	bin, err := c.binary(dir, p.race)
-	if err != nil {
-		return result{failure: errFailure(err)}
+	var bin string
+	if !p.inProcess { // an in-process check builds the program with its own test instead
+		var err error
+		if bin, err = c.binary(dir, p.race); err != nil {
+			return result{failure: errFailure(err)}
+		}
 	}
 	c.sem <- struct{}{}
 	defer func() { <-c.sem }()
@@ -139,7 +143,7 @@ func (c *checker) try(p property, dir string, stage int) result {
 	if stage == 0 && p.keyboard != nil {
 		check = p.keyboard
 	}
-	err = check(t)
+	err := check(t)
 
 	// A server that ended by itself during a failed check has usually crashed: say
 	// so. A crash takes a moment to end the process, so give it that moment.

@@ -24,7 +24,7 @@ var properties = []property{
 	{name: "listens on the -addr address", from: 1, until: 5, network: checkListens,
 		about: "started with `-addr 127.0.0.1:PORT` (a free port), it accepts a connection there. " +
 			"Stage0 has no network, so it fails this and every row below."},
-	{name: "Close stops the server", from: 1, until: 5, network: checkCloseStops,
+	{name: "Close stops the server", from: 1, until: 5, inProcess: true, network: checkCloseStops,
 		about: "in-process (the checker runs a test of its own against the program's `Server`, as the stages' tests do): " +
 			"with a client connected, `Close` returns, hangs up on the client, and `Serve` returns nil within 3s."},
 	{name: "keeps serving after a client leaves", from: 2, until: 5, network: checkNext,
@@ -32,7 +32,7 @@ var properties = []property{
 			"(echoed to B, or passed on to C)."},
 	{name: "serves clients at the same time", from: 3, until: 5, network: checkTogether,
 		about: "A and B are connected at once, and each one's lines are answered (echoed, or passed on to the other)."},
-	{name: "Close waits for every client", from: 3, until: 5, network: checkCloseWaits,
+	{name: "Close waits for every client", from: 3, until: 5, inProcess: true, network: checkCloseWaits,
 		about: "in-process: two clients are connected; the checker's log holds back the first \"Disconnected\" line " +
 			"that a client's goroutine writes after `Close` is called; `Close` must not return while it is held " +
 			"(the checker gives it 1s), and must return once it is let go."},
@@ -49,15 +49,19 @@ var properties = []property{
 			"and the server must log no error about the clients that left. It cannot be seen from outside " +
 			"whether a server that did close the connection also took it off its list; when it ignores the " +
 			"write errors to it, only reading the code tells."},
-	{name: "writes nothing to clients that left", from: 4, until: 5, network: checkForgets,
+	{name: "writes nothing to clients that left", from: 4, until: 5, inProcess: true, network: checkForgets,
 		about: "in-process: the checker gives the program's `Server` a listener whose connections count the writes " +
 			"made after the server closed them. Of five clients, one ends its input, one sends a line over 64 KiB, " +
 			"one resets its connection; once the server has closed all three, A sends two lines, and when B has them " +
 			"nothing may have been written to the three."},
 	{name: "no data race", from: 5, until: 5, race: true, keyboard: checkKeyboardRace, network: checkRace,
-		about: "built with `-race` and run with `GORACE=halt_on_error=1`: two clients stay and one of them talks " +
-			"all the time, while three rounds of four clients join at once, talk and leave; the race detector " +
-			"must report nothing. Stages 1-3 share no variables between goroutines, so they pass without a lock."},
+		about: "built with `-race` and run with `GORACE=halt_on_error=1`, the race detector must report nothing while " +
+			"clients use the list in turn and all at once: S1's line reaches S2; four quiet clients join and say nothing; " +
+			"S1 talks again; the quiet ones leave; then S1 talks all the time while two rounds of four clients join at once, " +
+			"talk and leave. The race detector counts a socket write in one goroutine and a later read in another as " +
+			"ordering everything before them, so the quiet turns put two uses of the list side by side with no such " +
+			"pair between them: a lock left out of any one of join, leave or broadcast is reported every time. " +
+			"Stages 1-3 share no variables between goroutines, so they pass without a lock."},
 }
 
 // --- the checks. Each returns nil when the property holds. ---
