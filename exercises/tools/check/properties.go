@@ -47,8 +47,8 @@ var properties = []property{
 		about: "of five clients, three end their side of the connection one after another (as nc does at the end of its input); " +
 			"the server must hang up on each within 3s, the two left must still get all 8 lines of each other's, " +
 			"and the server must log no error about the clients that left. It cannot be seen from outside " +
-			"whether a server that did close the connection also took it off its list; when it ignores the " +
-			"write errors to it, only reading the code tells."},
+			"whether a server that did close the connection also took it off its list when it ignores the " +
+			"write errors to it: the next row checks that in-process."},
 	{name: "writes nothing to clients that left", from: 4, until: 5, inProcess: true, network: checkForgets,
 		about: "in-process: the checker gives the program's `Server` a listener whose connections count the writes " +
 			"made after the server closed them. Of five clients, one ends its input, one sends a line over 64 KiB, " +
