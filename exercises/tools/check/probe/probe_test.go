@@ -158,7 +158,7 @@ func TestCheckerCloseWaits(t *testing.T) {
 		}
 	}
 	defer release()
-	srv, _, _ := checkerStart(t, logs, 2)
+	srv, conns, _ := checkerStart(t, logs, 2)
 
 	closed := make(chan struct{})
 	go func() {
@@ -182,6 +182,10 @@ func TestCheckerCloseWaits(t *testing.T) {
 			release()
 			checkerFail(t, fix, "Close returned while a client's goroutine was still running (it was logging %q)", strings.TrimSpace(line))
 		case <-time.After(checkerWait):
+			if !checkerHungUp(conns[0]) {
+				checkerFail(t, "Close must hang up on every client: close each connection when the server's context is cancelled",
+					"Close returned, and the clients were not hung up within %v", checkerWait)
+			}
 			checkerFail(t, "log \"Disconnected ADDR\" when a client's goroutine ends, as the stages do",
 				"after Close, no client's goroutine logged \"Disconnected\" within %v, so the checker cannot tell whether Close waited for them", checkerWait)
 		}
@@ -374,6 +378,14 @@ func TestCheckerForgetsClients(t *testing.T) {
 		checkerFail(t, "take a client off the list whichever way it leaves (end of input, a reset, a line too long, Close), before its connection is closed",
 			"after the server had closed their connections, it still wrote to %s", strings.Join(wrote, " and to "))
 	}
+}
+
+// checkerHungUp tells whether the server has hung up on the client (its data, if
+// any, read and dropped).
+func checkerHungUp(conn net.Conn) bool {
+	conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	_, err := io.Copy(io.Discard, conn)
+	return err == nil || !isTimeout(err)
 }
 
 func isTimeout(err error) bool {
