@@ -72,6 +72,20 @@ func TestProgression(t *testing.T) {
 			}
 		}
 	}
+	// The in-process rows say what they saw.
+	row := func(name string) int {
+		for i, p := range properties {
+			if p.name == name {
+				return i
+			}
+		}
+		t.Fatalf("no property %q", name)
+		return -1
+	}
+	assert.Contains(t, prog[0][row("Close stops the server")].saw, "the checker's in-process test does not build with it")
+	assert.Contains(t, prog[2][row("Close waits for every client")].saw, "Close returned while a client's goroutine was still running")
+	assert.Contains(t, prog[3][row("writes nothing to clients that left")].saw, "got none of them")
+
 	// The race is found where it is, and named so that a learner can find it.
 	race := prog[4][len(properties)-1]
 	require.False(t, race.pass)
@@ -168,24 +182,29 @@ func TestRaceUnavailable(t *testing.T) {
 	assert.Contains(t, f.fix, "fix the first error")
 }
 
-// The race property must fail stage4 every time and pass stage5 every time.
-// CHECK_RACE_RUNS=30 go test -race -run RaceCheck ./exercises/tools/check measures it harder.
+// The race property must fail stage4 every time, fail exercise 5 half done (join and
+// leave locked, broadcast not: exercises/mistakes/ex5/broadcast-unlocked.txt) every
+// time, and pass stage5 every time. CHECK_RACE_RUNS=30 go test -race -run RaceCheck
+// ./exercises/tools/check measures it harder; begin -mistakes (in .ci/run) runs every
+// mistake of the sheets, 20 times each.
 func TestRaceCheckIsReliable(t *testing.T) {
 	t.Parallel()
-	runs := 3
+	runs := 2
 	if n, err := strconv.Atoi(os.Getenv("CHECK_RACE_RUNS")); err == nil {
 		runs = n
 	}
 	race := properties[len(properties)-1]
 	require.True(t, race.race)
-	results := make([][2]result, runs)
+	halfDone := mutate(t, filepath.Join(root, "stage5"), filepath.Join(root, "exercises", "mistakes", "ex5", "broadcast-unlocked.txt"))
+	results := make([][3]result, runs)
 	var wg sync.WaitGroup
 	for i := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			results[i][0] = shared.try(race, filepath.Join(root, "stage4"), 4)
-			results[i][1] = shared.try(race, filepath.Join(root, "stage5"), 5)
+			results[i][1] = shared.try(race, halfDone, 5)
+			results[i][2] = shared.try(race, filepath.Join(root, "stage5"), 5)
 		}()
 	}
 	wg.Wait()
@@ -193,9 +212,69 @@ func TestRaceCheckIsReliable(t *testing.T) {
 		if assert.False(t, r[0].pass, "run %d: stage4's race went unseen", i) {
 			assert.Contains(t, r[0].saw, "data race")
 		}
-		if !assert.True(t, r[1].pass, "run %d: stage5 must pass", i) {
-			t.Log(r[1].saw)
+		if assert.False(t, r[1].pass, "run %d: the unlocked broadcast went unseen", i) {
+			assert.Contains(t, r[1].saw, "main.(*Server).broadcast")
 		}
+		if !assert.True(t, r[2].pass, "run %d: stage5 must pass", i) {
+			t.Log(r[2].saw)
+		}
+	}
+}
+
+// mutate copies the program in dir into a folder of the workbook (so that it builds
+// in the workbook's module) and applies a mistake's replacements to its server.go.
+// It reads the simple form that the sheets' mistakes use: one file, blocks of
+// <<<<<<< old ======= new >>>>>>>.
+func mutate(t *testing.T, dir, mistake string) string {
+	t.Helper()
+	out, err := os.MkdirTemp(filepath.Join(root, ".tmp"), "check-mutant-")
+	if os.IsNotExist(err) {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, ".tmp"), 0o755))
+		out, err = os.MkdirTemp(filepath.Join(root, ".tmp"), "check-mutant-")
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(out) })
+	for _, f := range []string{"main.go", "server.go"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(out, f), data, 0o644))
+	}
+	spec, err := os.ReadFile(mistake)
+	require.NoError(t, err)
+	require.Contains(t, string(spec), "\n--- server.go\n")
+	server, err := os.ReadFile(filepath.Join(out, "server.go"))
+	require.NoError(t, err)
+	src := strings.ReplaceAll(string(server), "\r\n", "\n")
+	blocks := strings.Split(strings.ReplaceAll(string(spec), "\r\n", "\n"), "<<<<<<<\n")[1:]
+	require.NotEmpty(t, blocks, mistake)
+	for _, b := range blocks {
+		old, rest, ok := strings.Cut(b, "\n=======\n")
+		require.True(t, ok, mistake)
+		nw, _, ok := strings.Cut(rest, ">>>>>>>")
+		require.True(t, ok, mistake)
+		require.Equal(t, 1, strings.Count(src, old), "in %s:\n%s", mistake, old)
+		src = strings.Replace(src, old, strings.TrimSuffix(nw, "\n"), 1)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(out, "server.go"), []byte(src), 0o644))
+	return out
+}
+
+// -only checks one row, and names the rows when it is given something else.
+func TestOnly(t *testing.T) {
+	t.Parallel()
+	code, out := checkProgram(t, "-stage", "2", "-only", "Close stops the server", filepath.Join(root, "stage2"))
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Close stops the server")
+	assert.NotContains(t, out, "echo")
+	assert.Contains(t, out, "the 1 properties that stage 2 requires pass")
+
+	for _, args := range [][]string{
+		{"-stage", "2", "-only", "no such row", "stage2"},
+		{"-all", "-only", "echo"},
+	} {
+		code, out := checkProgram(t, args...)
+		assert.Equal(t, 2, code, "%q", args)
+		assert.Contains(t, out, `"no data race"`, "%q: the message lists the properties", args)
 	}
 }
 

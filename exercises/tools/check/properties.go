@@ -1,7 +1,9 @@
 package main
 
+// The properties a chat server is checked for, in the order the stages add them,
+// and the check of each. engine.go runs them.
+
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -9,26 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-const (
-	answerWait = 3 * time.Second          // how long a client waits for a line that should come
-	quietWait  = 500 * time.Millisecond   // how long a sender listens for its own line, to be sure it does not come
-	resend     = 200 * time.Millisecond   // how often a client says hello again while nobody hears it
-	trialLimit = 60 * time.Second         // no check may take longer: then its program is killed
-	maxLine    = 64 * 1024                // the workbook's limit on a line, its newline included
-	raceExit   = 66                       // the race detector's exit status
-	raceEnv    = "GORACE=halt_on_error=1" // stop at the first race: its report is the one to read
-)
-
-// property is one thing a chat server can do, checked from the outside.
-type property struct {
-	name        string
-	from, until int                // the stages that require it
-	about       string             // how it is checked, for the README
-	race        bool               // checked on the build with the race detector
-	keyboard    func(*trial) error // how to check it on stage0, which has no network (nil: it needs the network)
-	network     func(*trial) error // how to check it on a server
-}
 
 // properties, in the order the stages add them.
 var properties = []property{
@@ -42,11 +24,18 @@ var properties = []property{
 	{name: "listens on the -addr address", from: 1, until: 5, network: checkListens,
 		about: "started with `-addr 127.0.0.1:PORT` (a free port), it accepts a connection there. " +
 			"Stage0 has no network, so it fails this and every row below."},
+	{name: "Close stops the server", from: 1, until: 5, inProcess: true, network: checkCloseStops,
+		about: "in-process (the checker runs a test of its own against the program's `Server`, as the stages' tests do): " +
+			"with a client connected, `Close` returns, hangs up on the client, and `Serve` returns nil within 3s."},
 	{name: "keeps serving after a client leaves", from: 2, until: 5, network: checkNext,
 		about: "client A sends a line and leaves; then clients B and C connect, and B's lines are answered " +
 			"(echoed to B, or passed on to C)."},
 	{name: "serves clients at the same time", from: 3, until: 5, network: checkTogether,
 		about: "A and B are connected at once, and each one's lines are answered (echoed, or passed on to the other)."},
+	{name: "Close waits for every client", from: 3, until: 5, inProcess: true, network: checkCloseWaits,
+		about: "in-process: two clients are connected; the checker's log holds back the first \"Disconnected\" line " +
+			"that a client's goroutine writes after `Close` is called; `Close` must not return while it is held " +
+			"(the checker gives it 1s), and must return once it is let go."},
 	{name: "broadcasts to the others", from: 4, until: 5, network: checkBroadcast,
 		about: "A, B and C join one at a time, and each says hello until one of its hellos has reached another client " +
 			"(so the server has all three on its list); then a line from A reaches B and C, and one from B reaches A and C. " +
@@ -58,274 +47,21 @@ var properties = []property{
 		about: "of five clients, three end their side of the connection one after another (as nc does at the end of its input); " +
 			"the server must hang up on each within 3s, the two left must still get all 8 lines of each other's, " +
 			"and the server must log no error about the clients that left. It cannot be seen from outside " +
-			"whether a server that did close the connection also took it off its list; when it ignores the " +
-			"write errors to it, only reading the code tells."},
+			"whether a server that did close the connection also took it off its list when it ignores the " +
+			"write errors to it: the next row checks that in-process."},
+	{name: "writes nothing to clients that left", from: 4, until: 5, inProcess: true, network: checkForgets,
+		about: "in-process: the checker gives the program's `Server` a listener whose connections count the writes " +
+			"made after the server closed them. Of five clients, one ends its input, one sends a line over 64 KiB, " +
+			"one resets its connection; once the server has closed all three, A sends two lines, and when B has them " +
+			"nothing may have been written to the three."},
 	{name: "no data race", from: 5, until: 5, race: true, keyboard: checkKeyboardRace, network: checkRace,
-		about: "built with `-race` and run with `GORACE=halt_on_error=1`: two clients stay and one of them talks " +
-			"all the time, while three rounds of four clients join at once, talk and leave; the race detector " +
-			"must report nothing. Stages 1-3 share no variables between goroutines, so they pass without a lock."},
-}
-
-// requires says what a stage asks of p: "required", "not yet" or "no longer".
-func (p property) requires(stage int) string {
-	switch {
-	case stage < p.from:
-		return "not yet"
-	case stage > p.until:
-		return "no longer"
-	default:
-		return "required"
-	}
-}
-
-// span says which stages require p, for the README.
-func (p property) span() string {
-	if p.from == p.until {
-		return fmt.Sprintf("%d", p.from)
-	}
-	return fmt.Sprintf("%d–%d", p.from, p.until)
-}
-
-// result is one property of one program: passed, or how it failed.
-type result struct {
-	pass bool
-	*failure
-}
-
-// checker runs checks, and keeps what many checks share: the built programs, the
-// ports handed out, and a limit on how many programs run at once.
-type checker struct {
-	ctx      context.Context
-	tmp      string        // the built programs go here
-	startup  time.Duration // how long a program may take to accept its first client
-	sem      chan struct{} // one token per check running (a check runs one program at a time)
-	buildSem chan struct{} // one token per build running
-	onLaunch func(*proc)   // when set (by a test), hears of every server started
-
-	mu     sync.Mutex
-	builds map[string]*build
-	ports  map[string]bool
-}
-
-func newChecker(ctx context.Context, tmp string, startup time.Duration) *checker {
-	return &checker{ctx: ctx, tmp: tmp, startup: startup,
-		sem: make(chan struct{}, 16), buildSem: make(chan struct{}, 3),
-		builds: map[string]*build{}, ports: map[string]bool{}}
-}
-
-// measure checks every property of the program in dir as stage N, all at once:
-// each check runs the program afresh, so the checks cannot disturb each other.
-func (c *checker) measure(dir string, stage int) []result {
-	results := make([]result, len(properties))
-	var wg sync.WaitGroup
-	for i, p := range properties {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = c.try(p, dir, stage)
-		}()
-	}
-	wg.Wait()
-	return results
-}
-
-// trial is one check of one property: it owns the programs it starts.
-type trial struct {
-	ctx   context.Context
-	c     *checker
-	bin   string
-	env   []string
-	procs []*proc
-}
-
-// try checks one property and cleans up after it, whatever happened.
-func (c *checker) try(p property, dir string, stage int) result {
-	bin, err := c.binary(dir, p.race)
-	if err != nil {
-		return result{failure: errFailure(err)}
-	}
-	c.sem <- struct{}{}
-	defer func() { <-c.sem }()
-	ctx, cancel := context.WithTimeout(c.ctx, trialLimit)
-	defer cancel()
-	t := &trial{ctx: ctx, c: c, bin: bin}
-	if p.race {
-		t.env = []string{raceEnv}
-	}
-	check := p.network
-	if stage == 0 && p.keyboard != nil {
-		check = p.keyboard
-	}
-	err = check(t)
-
-	// A server that ended by itself during a failed check has usually crashed: say
-	// so. A crash takes a moment to end the process, so give it that moment.
-	var note string
-	for _, pr := range t.procs {
-		if pr.addr == "" || err == nil || note != "" {
-			continue
-		}
-		select {
-		case <-pr.exited:
-		case <-time.After(quietWait):
-		}
-		note = pr.endNote()
-	}
-	for _, pr := range t.procs {
-		pr.stop()
-	}
-	if err == nil {
-		return result{pass: true}
-	}
-	f := *errFailure(err)
-	if note != "" {
-		f.saw += "; " + note
-		if strings.Contains(note, "panic:") || strings.Contains(note, "fatal error:") {
-			f.fix = "it crashed: run it by hand, do what the checker did, and read the first lines of the panic"
-		}
-	}
-	return result{failure: &f}
-}
-
-// start starts the program as a server and returns its first client, A, once the
-// server has logged it (or half a second has passed: see join).
-func (t *trial) start() (*proc, *client, error) {
-	p, a, err := t.c.startServer(t.ctx, t.bin, t.env)
-	if err != nil {
-		return nil, nil, err
-	}
-	t.procs = append(t.procs, p)
-	p.out.find(a.addr(), quietWait)
-	return p, a, nil
-}
-
-// keyboard starts the program with its standard input and output in the checker's hands.
-func (t *trial) keyboard() (*proc, *transcript, io.WriteCloser, error) {
-	stdout := newTranscript()
-	p, stdin, err := launch(t.ctx, t.bin, nil, t.env, stdout, true)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	t.procs = append(t.procs, p)
-	return p, stdout, stdin, nil
-}
-
-// join connects a new client, and waits (a little, at most) until the server logs
-// its address, as the workbook's stages do in "Connected ADDR". Clients that join one
-// at a time keep stage4's unlocked client list from crashing with "concurrent map
-// writes" in the middle of a check about something else: provoking that race is
-// the job of the race check alone.
-func join(p *proc, names ...string) ([]*client, error) {
-	var cs []*client
-	logs := true
-	for _, n := range names {
-		c, err := p.dial(n)
-		if err != nil {
-			return nil, fail("", "client %s could not connect: %v", n, err)
-		}
-		if logs {
-			// A server that does not log this client (or serves one client at a
-			// time) costs the wait once: the next clients are not waited for.
-			_, err := p.out.find(c.addr(), quietWait)
-			logs = err == nil
-		}
-		cs = append(cs, c)
-	}
-	return cs, nil
-}
-
-// served has from send lines until one is answered: it comes back to from (an echo
-// server) or reaches one of others (a chat server). Lines are sent again and again
-// because a chat server passes a line on only to the clients already on its list.
-func served(from *client, others []*client) error {
-	deadline := time.Now().Add(answerWait)
-	var sent []string
-	for {
-		tok := token("ping")
-		from.send(tok)
-		sent = append(sent, tok)
-		_, err := from.find(tok, resend)
-		if err == nil {
-			return nil
-		}
-		for _, o := range others {
-			for _, s := range sent {
-				if o.has(s) {
-					return nil
-				}
-			}
-		}
-		if from.ended() {
-			return fail("", "the server hung up on %s", from.name)
-		}
-		if time.Now().After(deadline) {
-			return fail("", "%s's lines got no answer within %v: neither echoed nor passed on", from.name, answerWait)
-		}
-	}
-}
-
-// meet has every client say hello until a hello of each has reached another client.
-// A chat server puts a client on its list before it reads the client's first line,
-// so from then on every line passed on reaches that client too. With self set, a
-// client that gets its own hello back ends the wait, and is returned.
-func meet(cs []*client, self bool) (*client, error) {
-	deadline := time.Now().Add(answerWait)
-	sent := make([][]string, len(cs))
-	heard := make([]bool, len(cs)) // heard[i]: a hello of cs[i] reached another client
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	var last time.Time
-	for {
-		if time.Since(last) >= resend {
-			for i, c := range cs {
-				if !heard[i] {
-					tok := token("hello")
-					sent[i] = append(sent[i], tok)
-					c.send(tok)
-				}
-			}
-			last = time.Now()
-		}
-		done := true
-		for i, c := range cs {
-			for _, tok := range sent[i] {
-				if self && c.has(tok) {
-					return c, nil
-				}
-				for j, o := range cs {
-					if j != i && o.has(tok) {
-						heard[i] = true
-					}
-				}
-			}
-			done = done && heard[i]
-		}
-		if done {
-			// Let every hello sent so far arrive everywhere: then no line is still
-			// being passed on when a client leaves next (on stage4, a goroutine that
-			// walks the map while another deletes from it can crash the server).
-			for i := range cs {
-				for _, tok := range sent[i] {
-					for j, o := range cs {
-						if j != i {
-							o.find(tok, time.Until(deadline))
-						}
-					}
-				}
-			}
-			return nil, nil
-		}
-		var deaf []string
-		for i, c := range cs {
-			if !heard[i] {
-				deaf = append(deaf, c.name)
-			}
-		}
-		if time.Now().After(deadline) || cs[0].ended() {
-			return nil, fail("", "no line of %s reached another client within %v", strings.Join(deaf, ", "), answerWait)
-		}
-		<-tick.C
-	}
+		about: "built with `-race` and run with `GORACE=halt_on_error=1`, the race detector must report nothing while " +
+			"clients use the list in turn and all at once: S1's line reaches S2; four quiet clients join and say nothing; " +
+			"S1 talks again; the quiet ones leave; then S1 talks all the time while two rounds of four clients join at once, " +
+			"talk and leave. The race detector counts a socket write in one goroutine and a later read in another as " +
+			"ordering everything before them, so the quiet turns put two uses of the list side by side with no such " +
+			"pair between them: a lock left out of any one of join, leave or broadcast is reported every time. " +
+			"Stages 1-3 share no variables between goroutines, so they pass without a lock."},
 }
 
 // --- the checks. Each returns nil when the property holds. ---
@@ -562,11 +298,71 @@ func checkRace(t *trial) error {
 		return fail("", "a second client could not connect: %v", err)
 	}
 
-	// S1 talks all the time, so that a chat server reads its client list while
-	// others join and leave. The race detector needs no bad luck: it reports two
-	// goroutines that use the same variable with nothing ordering them, however far
-	// apart in time. But every write to a file or socket orders what came before it
-	// with every later read, so plenty of overlap makes the report certain.
+	// The race detector needs no bad luck: it reports two goroutines that use the
+	// same variable with nothing ordering them, however far apart in time. But it
+	// counts every write to a file or socket as ordered before every later read,
+	// in any goroutine: two uses of the client list with a socket write in the one
+	// goroutine and a later read in the other between them look ordered, and the
+	// race goes unseen. So the scenarios below put uses of the list side by side
+	// with no such pair between them: first quietly, then all at once.
+	for _, scene := range []func(p *proc, s1, s2 *client){raceQuietly, raceAtOnce} {
+		if p.ended() {
+			break // the race detector has spoken (or the server crashed): read below
+		}
+		scene(p, s1, s2)
+	}
+	if !p.ended() {
+		served(s1, []*client{s2}) // a last line after all have left: the server has handled everything above
+	}
+	p.stop()
+
+	if where := raceReport(p.out.lines()); where != "" {
+		return fail("find the variable those goroutines share, and make every use of it hold the same sync.Mutex",
+			"the race detector reports a data race: %s", where)
+	}
+	if why := p.crash(); strings.Contains(why, "concurrent map") {
+		return fail("find the map those goroutines share, and make every use of it hold the same sync.Mutex",
+			"it crashed before the race detector could speak: %s", why)
+	}
+	if p.state.ExitCode() == raceExit {
+		return fail("run it with go run -race and read the report", "it ended with status %d, the race detector's", raceExit)
+	}
+	return nil
+}
+
+// raceQuietly puts each use of the client list right after another goroutine's,
+// with no socket write and later read between them:
+//   - S1 talks, so S1's goroutine reads the list to pass the line on; then
+//     clients join that say nothing, so their goroutines change the list having
+//     read nothing since (a join that is not locked, or a broadcast that is not,
+//     races here);
+//   - S1 talks again: its goroutine reads the list last, after its last write to
+//     a client; then the quiet clients leave, so their goroutines change the list
+//     after reading only the end of their own input (a leave that is not locked,
+//     or a broadcast that is not, races here).
+func raceQuietly(p *proc, s1, s2 *client) {
+	if served(s1, []*client{s2}) != nil {
+		return
+	}
+	quiet, err := join(p, "Q1", "Q2", "Q3", "Q4") // each waited for until the server logs it
+	if err != nil || p.ended() {
+		return
+	}
+	served(s1, []*client{s2})
+	for _, q := range quiet {
+		q.leave()
+		if p.out.has(q.addr()) { // served: it hangs up (one client at a time serves none of them now)
+			q.waitEnd(answerWait)
+		}
+		if p.ended() {
+			return
+		}
+	}
+}
+
+// raceAtOnce has everything happen together: S1 talks all the time while two
+// rounds of four clients join at once, talk and leave.
+func raceAtOnce(p *proc, s1, s2 *client) {
 	stop := make(chan struct{})
 	talked := make(chan struct{})
 	go func() {
@@ -586,8 +382,12 @@ func checkRace(t *trial) error {
 			}
 		}
 	}()
+	defer func() {
+		close(stop)
+		<-talked
+	}()
 
-	for round := 0; round < 3 && !p.ended(); round++ {
+	for round := 0; round < 2 && !p.ended(); round++ {
 		var wg sync.WaitGroup
 		var waited atomic.Bool
 		for i := range 4 {
@@ -608,26 +408,9 @@ func checkRace(t *trial) error {
 		}
 		wg.Wait()
 		if waited.Load() {
-			break // it does not serve them now (one client at a time): more rounds would only wait
+			return // it does not serve them now (one client at a time): more rounds would only wait
 		}
 	}
-	served(s1, []*client{s2}) // a last line after all have left: the server has handled everything above
-	close(stop)
-	<-talked
-	p.stop()
-
-	if where := raceReport(p.out.lines()); where != "" {
-		return fail("find the variable those goroutines share, and make every use of it hold the same sync.Mutex",
-			"the race detector reports a data race: %s", where)
-	}
-	if why := p.crash(); strings.Contains(why, "concurrent map") {
-		return fail("find the map those goroutines share, and make every use of it hold the same sync.Mutex",
-			"it crashed before the race detector could speak: %s", why)
-	}
-	if p.state.ExitCode() == raceExit {
-		return fail("run it with go run -race and read the report", "it ended with status %d, the race detector's", raceExit)
-	}
-	return nil
 }
 
 // raceReport sums up the race detector's first report: which code made each of the

@@ -17,6 +17,9 @@ func report(w io.Writer, dir string, stage int, results []result) int {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintf(tw, "property\tstage %d\tresult\n", stage)
 	for i, p := range properties {
+		if results[i].skipped {
+			continue // -only named another property
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.name, p.requires(stage), verdict(p, stage, results[i]))
 	}
 	tw.Flush()
@@ -32,6 +35,9 @@ func report(w io.Writer, dir string, stage int, results []result) int {
 	fixes := map[string]string{}
 	for i, p := range properties {
 		r := results[i]
+		if r.skipped {
+			continue
+		}
 		need := p.requires(stage) == "required"
 		if need {
 			required++
