@@ -213,10 +213,14 @@ func TestLongLine(t *testing.T) {
 	a, b := peers[0], peers[1]
 
 	// 100 bytes is allowed, whether the line ends in "\n" (nc) or "\r\n" (telnet).
+	// A short line follows, so that a refused line shows at once: b gets the
+	// short one first.
 	a.say(t, strings.Repeat("y", 100))
-	b.expect(t, a.name+": "+strings.Repeat("y", 100))
 	a.say(t, strings.Repeat("Y", 100)+"\r")
+	a.say(t, "short")
+	b.expect(t, a.name+": "+strings.Repeat("y", 100))
 	b.expect(t, a.name+": "+strings.Repeat("Y", 100))
+	b.expect(t, a.name+": short")
 
 	// 101 bytes is not, nor is a much longer line that comes in two pieces.
 	a.say(t, strings.Repeat("z", 101))

@@ -231,46 +231,63 @@ func TestRenameToAnInvalidNameFails(t *testing.T) {
 	b.expect(t, a.name+": ok")
 }
 
-// Ten clients ask for the same free name at the same moment: exactly one gets it.
-// A server that checks the name and takes it in two separate steps lets two in
-// now and then, so the test tries a few rounds.
+// Many clients ask for the same free name at the same moment: exactly one gets it.
+//
+// A server that checks the name under its lock and takes it under a second one
+// lets another client in between only when the lock hands itself over at that
+// very moment. Go's sync.Mutex does that once waiters have queued for more than
+// a millisecond (its "starvation mode"), so the test keeps the lock crowded: in
+// each round, groups of clients race for one name per group, all at once, and
+// every winner's notice goes to everybody, which keeps the lock busy long
+// enough. Then a server with the two-step mistake lets several of a group win.
 func TestOnlyOneOfManyGetsTheSameName(t *testing.T) {
 	addr := startServer(t)
-	const n = 10
-	clients := make([]*client, n)
+	const groups, size = 10, 10
+	clients := make([]*client, groups*size)
 	for i := range clients {
 		clients[i] = join(t, addr)
 	}
 
-	for round := range 25 {
-		want := fmt.Sprintf("winner%d", round)
-		answers := make(chan string, n)
-		for _, c := range clients {
+	for round := range 12 {
+		type answer struct {
+			group int
+			line  string
+		}
+		answers := make(chan answer, len(clients))
+		start := make(chan struct{})
+		for i, c := range clients {
+			group := i % groups
+			want := fmt.Sprintf("r%dg%d", round, group)
 			go func() {
-				// Send, then skip other clients' notices (`X is now winner0`) until
-				// our own answer comes: `You are now winner0` or an error.
+				<-start // all at once
+				// Send, then skip other clients' notices (`X is now r0g1`) until
+				// our own answer comes: `You are now r0g1` or an error.
+				c.conn.SetWriteDeadline(time.Now().Add(wait))
 				_, err := io.WriteString(c.conn, "/name "+want+"\n")
 				for err == nil {
 					var line string
 					line, err = c.read()
 					if strings.HasPrefix(line, "You are now") || strings.HasPrefix(line, "error:") {
-						answers <- line
+						answers <- answer{group, line}
 						return
 					}
 				}
-				answers <- "no answer: " + err.Error()
+				answers <- answer{group, "no answer: " + err.Error()}
 			}()
 		}
-		won := 0
-		for range n {
-			line := <-answers
-			if line == "You are now "+want {
-				won++
+		close(start)
+		won := make([]int, groups)
+		for range clients {
+			a := <-answers
+			if a.line == fmt.Sprintf("You are now r%dg%d", round, a.group) {
+				won[a.group]++
 				continue
 			}
-			assert.True(t, strings.HasPrefix(line, "error:") && strings.Contains(line, "taken"), "got %q", line)
+			assert.True(t, strings.HasPrefix(a.line, "error:") && strings.Contains(a.line, "taken"), "got %q", a.line)
 		}
-		require.Equal(t, 1, won, "round %d: clients that got the name %s", round, want)
+		for g, n := range won {
+			require.Equal(t, 1, n, "round %d: of %d clients that asked for the name r%dg%d at once, this many got it", round, size, round, g)
+		}
 	}
 }
 

@@ -142,8 +142,13 @@ func TestStuckClientIsDropped(t *testing.T) {
 
 	// Lines near the 64 KiB limit: about 1,200 of them (75 MiB) fill the stuck
 	// client's socket buffers and a generous queue. maxSent only keeps a broken
-	// server from making the test go on for ever.
-	const maxSent = 4000
+	// server from making the test go on for ever. maxQueued is how many lines the
+	// healthy clients may get before they hear of the drop: 85 MiB, the 64 MiB
+	// bound and room for what the sockets hold (the stuck client's receive
+	// buffer is kept small for that). A server with no bound keeps queueing for
+	// the stuck client until its write deadline, if it has one.
+	const maxSent, maxQueued = 4000, 1450
+	require.NoError(t, stuck.Conn.(*net.TCPConn).SetReadBuffer(64<<10))
 	filler := bytes.Repeat([]byte("x"), 60<<10)
 	stopSending := make(chan struct{})
 	var stopOnce sync.Once
@@ -199,6 +204,10 @@ func TestStuckClientIsDropped(t *testing.T) {
 				case string(num) != fmt.Sprintf("%06d", r.got) || !bytes.Equal(rest, filler):
 					r.err = fmt.Errorf("%s: line %d is %.40q...", h.name, r.got, text)
 					return
+				case r.notice == "" && r.got >= maxQueued:
+					r.err = fmt.Errorf("the stuck client is still connected with %d MiB queued for it; "+
+						"the queue must be bounded (64 MiB)", r.got*len(filler)>>20)
+					return
 				default:
 					r.got++
 				}
@@ -237,11 +246,18 @@ func (d deadlineReader) Read(b []byte) (int, error) {
 // TestBurstDropsNobody: ten clients each send thousands of lines as fast as they
 // can, and read at the same time. A client that is behind for a moment is not
 // stuck: nobody may be dropped, and every line must reach every other client,
-// each sender's lines in the order sent.
+// each sender's lines in the order sent. One more client, a latecomer, reads
+// nothing until the others have had everything: 18,000 short lines wait for it,
+// a couple of megabytes, which a queue bounded in bytes keeps for it, and a
+// queue bounded in messages does not.
 func TestBurstDropsNobody(t *testing.T) {
 	const clients, lines = 10, 2000
 	addr := startServer(t)
-	peers := dialAll(t, addr, clients)
+	all := dialAll(t, addr, clients+1)
+	peers, late := all[:clients], all[clients]
+	// A small receive buffer, so that the kernel holds few of the latecomer's
+	// lines for it: they wait in the server's queue.
+	require.NoError(t, late.Conn.(*net.TCPConn).SetReadBuffer(64<<10))
 
 	padding := strings.Repeat("-", 100)
 	errs := make(chan error, 2*clients)
@@ -259,12 +275,15 @@ func TestBurstDropsNobody(t *testing.T) {
 	}
 	for range 2 * clients {
 		if err := <-errs; err != nil {
-			for _, p := range peers {
+			for _, p := range all {
 				p.Close() // stop the other goroutines
 			}
 			require.NoError(t, err)
 		}
 	}
+	// Everybody else has had every line, so every line is queued for the
+	// latecomer too: now it reads them all.
+	require.NoError(t, late.expectAll(all, lines, padding), "the client that was behind for a moment")
 }
 
 // expectAll reads until p has had lines lines from every other peer, checking that

@@ -6,11 +6,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
 	"log"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -150,6 +152,29 @@ func TestChatOverTLS(t *testing.T) {
 	require.Equal(t, a.from()+"hello from a\n", b.readLine())
 	b.send("hello from b\r\n") // telnet's line ending, inside TLS
 	require.Equal(t, b.from()+"hello from b\n", a.readLine())
+}
+
+// The server speaks TLS 1.3 only: both ends are ours, so there is no reason to
+// agree to anything older. A client that offers at most TLS 1.2 is refused in
+// the handshake; dialTLS gets 1.3.
+func TestServerSpeaksOnlyTLS13(t *testing.T) {
+	ts := startServer(t, "127.0.0.1")
+	pemBytes, err := os.ReadFile(ts.ca)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(pemBytes))
+
+	old := &tls.Config{RootCAs: roots, MaxVersion: tls.VersionTLS12}
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: wait}, "tcp", ts.addr, old)
+	if conn != nil {
+		v := conn.ConnectionState().Version
+		conn.Close()
+		t.Fatalf("the server agreed to %s; it must speak TLS 1.3 only (set MinVersion)", tls.VersionName(v))
+	}
+	require.Error(t, err)
+
+	a := ts.join(t)
+	require.Equal(t, "TLS 1.3", tls.VersionName(a.conn.(*tls.Conn).ConnectionState().Version))
 }
 
 // A client that trusts another certificate will not talk to this server: the

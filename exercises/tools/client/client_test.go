@@ -193,6 +193,7 @@ func (s *syncBuffer) String() string {
 type client struct {
 	keyboard       *os.File // what the test writes here, run reads as stdin
 	stdout, stderr syncBuffer
+	tty            syncBuffer         // both, in the order written: what a terminal would show
 	cancel         context.CancelFunc // the test's Ctrl+C
 	exited         chan struct{}      // closed when run has returned
 	err            error              // what run returned
@@ -207,7 +208,7 @@ func startClient(t *testing.T, addr string, lk look) *client {
 	c := &client{keyboard: keyboard, cancel: cancel, exited: make(chan struct{})}
 	go func() {
 		defer close(c.exited)
-		c.err = run(ctx, addr, stdin, &c.stdout, &c.stderr, lk)
+		c.err = run(ctx, addr, stdin, io.MultiWriter(&c.stdout, &c.tty), io.MultiWriter(&c.stderr, &c.tty), lk)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -235,6 +236,20 @@ func (c *client) wait(t *testing.T) error {
 		t.Fatal("the client did not exit")
 		return nil
 	}
+}
+
+// screenLines is how a terminal shows out, line by line: a carriage return goes
+// back to the start of the line, and what follows it (after an erase) replaces
+// what was there; colours are left out.
+func screenLines(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.LastIndex(l, "\r"); i >= 0 {
+			l = l[i+1:]
+		}
+		lines = append(lines, sgr.ReplaceAllString(strings.ReplaceAll(l, eraseLine, ""), ""))
+	}
+	return lines
 }
 
 // eventually waits until cond holds for what buf shows, and reports buf if it never does.
@@ -333,6 +348,11 @@ func TestCtrlC(t *testing.T) {
 	c.cancel() // what Ctrl+C does in main
 	require.NoError(t, c.wait(t))
 	assert.Contains(t, c.stderr.String(), "bye")
+	// On the terminal, the goodbye has a line of its own (the prompt was wiped
+	// first, not left in front of it), and the cursor ends on an empty line.
+	lines := screenLines(c.tty.String())
+	assert.Contains(t, lines, "bye", "the terminal shows %q", lines)
+	assert.Empty(t, lines[len(lines)-1], "the terminal's last line shows %q; the prompt must be wiped", lines[len(lines)-1])
 	select {
 	case <-srv.left: // the connection was closed, not left open behind
 	case <-time.After(wait):
