@@ -44,7 +44,7 @@ func TestShutdownTellsEveryClientAndStopsAccepting(t *testing.T) {
 // down. Each gets the notice exactly once, as its very last line: no chat line,
 // no notice, no reply to a command after it.
 func TestTheNoticeIsTheLastLine(t *testing.T) {
-	for range 5 {
+	for range 3 {
 		ts := startServer(t)
 		cs := joinAll(t, ts.addr, 4)
 		stop := make(chan struct{})
