@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -25,8 +26,12 @@ func BenchmarkChurn(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := NewServer(log.New(io.Discard, "", 0))
-	srv.MaxClients, srv.MaxPerAddr = 2*n+10, 2*n+10
+	cfg, err := parseFlags([]string{"-max-clients", fmt.Sprint(2*n + 10), "-max-per-addr", fmt.Sprint(2*n + 10)},
+		log.New(io.Discard, "", 0), io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := cfg.srv
 	go srv.Serve(l)
 	defer srv.Close()
 	addr := l.Addr().String()

@@ -29,6 +29,9 @@ const (
 	shutdownBound = 3 * time.Second
 )
 
+// goodbye is the line every client reads last when the server shuts down.
+const goodbye = "The server is shutting down. Goodbye!"
+
 // serverArgs is set when a test runs this very binary as the chat program.
 const serverArgs = "CHATBOOK_SERVER_ARGS"
 
@@ -101,6 +104,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// shutdownMethod returns the server's Shutdown method. The starting point of this
+// exercise has none, and these tests must still compile against it, so they look
+// the method up while running rather than call it directly.
+func shutdownMethod(t *testing.T, srv *Server) func(context.Context) error {
+	t.Helper()
+	sd, ok := any(srv).(interface{ Shutdown(context.Context) error })
+	if !ok {
+		t.Fatal("Server has no method Shutdown(ctx context.Context) error yet")
+	}
+	return sd.Shutdown
+}
+
 // shutdown calls Shutdown with shutdownBound to spare and fails the test unless it
 // returns nil in that time. It returns how long Shutdown took.
 func shutdown(t *testing.T, srv *Server) time.Duration {
@@ -108,7 +123,7 @@ func shutdown(t *testing.T, srv *Server) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownBound)
 	defer cancel()
 	start := time.Now()
-	err := srv.Shutdown(ctx)
+	err := shutdownMethod(t, srv)(ctx)
 	took := time.Since(start)
 	require.NoError(t, err, "Shutdown ran out of its %v: is it waiting for a client that does not read?", shutdownBound)
 	t.Logf("Shutdown took %v", took.Round(time.Millisecond))

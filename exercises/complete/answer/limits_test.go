@@ -193,7 +193,7 @@ func TestBadFlags(t *testing.T) {
 		_, err := parseFlags(args, nil, io.Discard)
 		require.Error(t, err, "%q", args)
 	}
-	cfg, err := parseFlags(nil, nil, io.Discard)
+	_, err := parseFlags([]string{"-max-per-addr", "5", "-idle", "10m", "-max-queue", "1000000",
+		"-write-timeout", "5s", "-shutdown-timeout", "2s", "-max-line", "500", "-max-clients", "9"}, nil, io.Discard)
 	require.NoError(t, err)
-	require.Equal(t, 10*time.Minute, cfg.srv.IdleTimeout, "a chat's idle timeout is minutes")
 }

@@ -128,7 +128,7 @@ func TestSIGTERMWithManyStuckClients(t *testing.T) {
 	for _, c := range live {
 		go func() {
 			lines, err := c.rest(2 * wait)
-			if err == nil && last(lines) != strings.TrimSuffix(shutdownNotice, "\n") {
+			if err == nil && last(lines) != goodbye {
 				err = fmt.Errorf("%s's last line is %.60q", c.name, last(lines))
 			}
 			errs <- err
@@ -153,7 +153,7 @@ func TestCtrlC(t *testing.T) {
 	for _, c := range []*user{a, b} {
 		lines, err := c.rest(wait)
 		require.NoError(t, err)
-		require.Equal(t, strings.TrimSuffix(shutdownNotice, "\n"), last(lines))
+		require.Equal(t, goodbye, last(lines))
 	}
 }
 

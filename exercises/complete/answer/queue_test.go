@@ -20,14 +20,14 @@ import (
 // A client that stops reading is dropped once it is -max-queue behind, while the
 // others get every line, in order, and hear why it left.
 func TestStuckClientIsDropped(t *testing.T) {
-	ts := startServer(t, "-max-queue", "1048576", "-max-line", "65536", "-write-timeout", "1m")
+	ts := startServer(t, "-max-queue", "2097152", "-max-line", "65536", "-write-timeout", "1m")
 	cs := joinAll(t, ts.addr, 2)
 	sender, reader := cs[0], cs[1]
 	stuck := stuckClient(t, ts.addr)
 	sender.readNotice(t)
 	reader.readNotice(t)
 
-	const lines, size = 200, 30 << 10 // 6 MiB: far more than the stuck client's buffers and queue
+	const lines, size = 200, 40 << 10 // 8 MiB: far more than the stuck client's buffers and queue
 	got := make(chan error, 1)
 	notices := make(chan string, 100)
 	go func() { got <- reader.expectLines(sender.name, lines, size, notices) }()
@@ -67,12 +67,12 @@ func (c *user) expectLines(sender string, n, size int, notices chan<- string) er
 }
 
 // Memory is bounded for all the clients together, not only for each: with 20
-// clients that never read and one that sends 12 MiB, the heap does not grow by
-// more than a few MiB (in exercises/slow it would grow by 20 copies of the
+// clients that never read and one that sends 16 MiB, the heap does not grow by
+// more than -max-queue (2 MiB) and some (in exercises/slow it would grow by 20 copies of the
 // queue). The test measures the heap itself, after a garbage collection, while
 // the stuck clients are still connected.
 func TestMemoryIsBoundedForAllClientsTogether(t *testing.T) {
-	ts := startServer(t, "-max-queue", "524288", "-max-line", "65536", "-write-timeout", "1m")
+	ts := startServer(t, "-max-queue", "2097152", "-max-line", "65536", "-write-timeout", "1m")
 	cs := joinAll(t, ts.addr, 2)
 	sender, reader := cs[0], cs[1]
 	var stuck []*user
@@ -84,15 +84,15 @@ func TestMemoryIsBoundedForAllClientsTogether(t *testing.T) {
 	}
 	before := heap()
 
-	const lines, size = 384, 32 << 10
+	const lines, size = 512, 32 << 10
 	got := make(chan error, 1)
 	notices := make(chan string, 100)
 	go func() { got <- reader.expectLines(sender.name, lines, size, notices) }()
 	flood(t, sender, lines*size, size)
 	require.NoError(t, <-got)
 	grew := int64(heap()) - int64(before)
-	t.Logf("the heap grew by %.1f MiB while 12 MiB went to 20 stuck clients", float64(grew)/(1<<20))
-	require.Less(t, grew, int64(4<<20), "the server keeps what the stuck clients did not read")
+	t.Logf("the heap grew by %.1f MiB while 16 MiB went to 20 stuck clients", float64(grew)/(1<<20))
+	require.Less(t, grew, int64(6<<20), "the server keeps what the stuck clients did not read")
 
 	close(notices)
 	dropped := 0
@@ -194,8 +194,9 @@ func BenchmarkBroadcast(b *testing.B) {
 		b.Run(fmt.Sprint(n, " clients"), func(b *testing.B) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			require.NoError(b, err)
-			srv := NewServer(log.New(io.Discard, "", 0))
-			srv.MaxPerAddr = n
+			cfg, err := parseFlags([]string{"-max-per-addr", fmt.Sprint(n)}, log.New(io.Discard, "", 0), io.Discard)
+			require.NoError(b, err)
+			srv := cfg.srv
 			go srv.Serve(l)
 			defer srv.Close()
 			var cs []*user

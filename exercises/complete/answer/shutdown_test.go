@@ -25,7 +25,7 @@ func TestShutdownTellsEveryClientAndStopsAccepting(t *testing.T) {
 	for _, c := range cs {
 		lines, err := c.rest(wait)
 		require.NoError(t, err, "the server must hang up on every client")
-		require.Equal(t, strings.TrimSuffix(shutdownNotice, "\n"), last(lines), "%s's last line", c.name)
+		require.Equal(t, goodbye, last(lines), "%s's last line", c.name)
 	}
 	select {
 	case <-ts.served:
@@ -72,11 +72,11 @@ func TestTheNoticeIsTheLastLine(t *testing.T) {
 		for _, c := range cs {
 			go func() {
 				lines, err := c.rest(2 * wait)
-				switch n := strings.Count(strings.Join(lines, "\n"), strings.TrimSuffix(shutdownNotice, "\n")); {
+				switch n := strings.Count(strings.Join(lines, "\n"), goodbye); {
 				case err != nil:
 				case n != 1:
 					err = fmt.Errorf("%s got the notice %d times", c.name, n)
-				case last(lines) != strings.TrimSuffix(shutdownNotice, "\n"):
+				case last(lines) != goodbye:
 					err = fmt.Errorf("%s: the notice was followed by %.60q", c.name, last(lines))
 				}
 				results <- err
@@ -134,7 +134,7 @@ func TestShutdownWithManyStuckClients(t *testing.T) {
 	for _, c := range live { // they read all along, as live clients do
 		go func() {
 			lines, err := c.rest(shutdownBound + wait)
-			if err == nil && last(lines) != strings.TrimSuffix(shutdownNotice, "\n") {
+			if err == nil && last(lines) != goodbye {
 				err = fmt.Errorf("%s's last line is %.60q", c.name, last(lines))
 			}
 			errs <- err
@@ -161,6 +161,6 @@ func TestShutdownOutOfTime(t *testing.T) {
 	join(t, ts.addr)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := ts.srv.Shutdown(ctx)
+	err := shutdownMethod(t, ts.srv)(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 }
