@@ -157,7 +157,7 @@ func (s *Server) write(c *client, at *entry) {
 			clear(pieces) // let the collector have those entries once we are past them
 		}
 		if final {
-			c.conn.Close() // the goodbye is out: hang up, which ends the reader too
+			s.hangUp(c) // the goodbye is out
 			return
 		}
 	}
@@ -200,4 +200,28 @@ func (s *Server) writeFailed(c *client, err error) {
 		c.dropped = fmt.Errorf("not reading: a write took over %v", s.WriteTimeout*3/4)
 	}
 	c.conn.Close()
+}
+
+// linger is how long a hang-up waits for what the client is still sending.
+const linger = 250 * time.Millisecond
+
+// hangUp ends the conversation with c politely. Closing outright while c's lines
+// are still coming in would make the kernel answer them with a reset, and a
+// reset can destroy the last lines in the client's buffers (the goodbye!) before
+// the client reads them. So it only sends the end of the stream (a FIN) after
+// what was sent, and gives the reader a moment (linger) to take in what is still
+// on the way; the reader then ends and handle closes the connection.
+func (s *Server) hangUp(c *client) {
+	if c.linger.Load() != 0 {
+		return // hanging up already
+	}
+	until := time.Now().Add(linger)
+	if last := s.final.Load(); last != 0 {
+		until = earlier(until, time.Unix(0, last))
+	}
+	c.linger.Store(until.UnixNano()) // first: read sees it, or our deadline comes after its own
+	if cw, ok := c.conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.conn.SetReadDeadline(until)
 }

@@ -75,6 +75,7 @@ type client struct {
 
 	deadline time.Time   // the write deadline set last; only the writer uses it
 	writing  atomic.Bool // the writer is in a Write: waiting for the network, maybe
+	linger   atomic.Int64 // once hanging up: when to stop reading, in UnixNano
 
 	// Guarded by Server.mu.
 	name    string
@@ -227,6 +228,8 @@ func (s *Server) handle(conn net.Conn) {
 	why := s.read(c)
 	s.leave(c, why)
 	<-written // it sends what was for c up to its leaving, then ends
+	s.hangUp(c)
+	io.Copy(io.Discard, conn) // until the client hangs up too, or the linger is over
 	if why != "" {
 		s.log.Printf("Disconnected %s: %s", addr, why)
 		return
@@ -238,7 +241,7 @@ func (s *Server) handle(conn net.Conn) {
 // hung up or quit. All the chat lines of one read go to the log as one entry,
 // so a client that sends many lines at once costs one broadcast, not one each.
 func (s *Server) read(c *client) (why string) {
-	lr := newLineReader(c.conn, s.MaxLine, s.IdleTimeout)
+	lr := newLineReader(c.conn, s.MaxLine)
 	name := s.nameOf(c) // only this goroutine renames c, so this copy stays true
 	var out []byte      // the chat lines of this read, ready to send
 	flush := func() {
@@ -249,7 +252,11 @@ func (s *Server) read(c *client) (why string) {
 	}
 	quit := false
 	for !quit {
-		err := lr.read(func(line []byte, tooLong bool) {
+		deadline := time.Now().Add(s.IdleTimeout)
+		if until := c.linger.Load(); until != 0 { // hanging up: only draining now
+			deadline = time.Unix(0, until)
+		}
+		err := lr.read(deadline, func(line []byte, tooLong bool) {
 			switch {
 			case quit: // the rest of a read after /quit is not sent
 			case tooLong:
@@ -268,6 +275,8 @@ func (s *Server) read(c *client) (why string) {
 		flush()
 		switch {
 		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded) && c.linger.Load() != 0:
+			return "" // the shutdown notice is out, and the linger is over
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			s.tell(c, fmt.Sprintf("error: you sent nothing for %v; goodbye\n", s.IdleTimeout))
 			return fmt.Sprintf("idle for %v", s.IdleTimeout)

@@ -148,10 +148,10 @@ lines:
 		case "/name":
 			name = s.rename(conn, strings.TrimSpace(arg))
 		case "/quit":
-			fmt.Fprintf(conn, "Goodbye %s\n", name)
+			s.reply(conn, "Goodbye %s\n", name)
 			break lines // a plain break would only leave the switch
 		default:
-			fmt.Fprintf(conn, "error: unknown command %s (try /name NEW or /quit)\n", cmd)
+			s.reply(conn, "error: unknown command %s (try /name NEW or /quit)\n", cmd)
 		}
 	}
 
@@ -160,7 +160,7 @@ lines:
 		err = nil // we hung up ourselves (Close, Shutdown, or a client too slow): nothing to report
 	}
 	if errors.Is(err, bufio.ErrTooLong) {
-		fmt.Fprintf(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)
+		s.reply(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)
 	}
 	if err != nil {
 		s.log.Printf("Disconnected %s: %v", addr, err)
@@ -218,17 +218,17 @@ func (s *Server) rename(conn net.Conn, newName string) string {
 	old := s.clients[conn]
 	switch {
 	case !validName(newName):
-		fmt.Fprintf(conn, "error: %q is not a valid name: use 1 to %d letters, digits, - or _\n", newName, maxName)
+		s.replyLocked(conn, "error: %q is not a valid name: use 1 to %d letters, digits, - or _\n", newName, maxName)
 		return old
 	case newName == old:
-		fmt.Fprintf(conn, "You are already %s\n", old)
+		s.replyLocked(conn, "You are already %s\n", old)
 		return old
 	case s.taken(newName):
-		fmt.Fprintf(conn, "error: the name %s is taken\n", newName)
+		s.replyLocked(conn, "error: the name %s is taken\n", newName)
 		return old
 	}
 	s.clients[conn] = newName
-	fmt.Fprintf(conn, "You are now %s\n", newName)
+	s.replyLocked(conn, "You are now %s\n", newName)
 	s.sendOthers(conn, fmt.Sprintf("%s is now %s\n", old, newName))
 	return newName
 }
@@ -259,11 +259,27 @@ func validName(name string) bool {
 	return true
 }
 
+// reply sends one line to conn alone, unless Shutdown has begun: then its
+// goodbye is the last line conn gets, and the reply is not sent.
+func (s *Server) reply(conn net.Conn, format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replyLocked(conn, format, args...)
+}
+
+// replyLocked is reply for a caller that already holds mu.
+func (s *Server) replyLocked(conn net.Conn, format string, args ...any) {
+	if s.accepting.Err() == nil {
+		fmt.Fprintf(conn, format, args...)
+	}
+}
+
 // broadcast sends msg to every client except the sender, from.
 //
 // It writes while holding the lock, so the list cannot change under it. A Write
 // blocks once a client stops reading and its buffers fill up, and everybody
-// waits for that one client, but for writeTimeout at most: then it is dropped.
+// waits, but for writeTimeout at most, however many clients are stuck: see
+// sendOthers.
 func (s *Server) broadcast(from net.Conn, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -273,21 +289,34 @@ func (s *Server) broadcast(from net.Conn, msg string) {
 // sendOthers is broadcast for a caller that already holds mu. join, leave and
 // rename use it to announce a change in the same locked step that makes it, so
 // everybody hears of changes in the order they happened.
+//
+// The writes go out side by side, one goroutine each, and sendOthers waits for
+// them all. Written one after the other, twenty clients that stopped reading at
+// the same moment would cost twenty write timeouts in a row, with the lock held
+// all along; side by side they cost one. (The complete exercise goes further:
+// nothing waits for a client under the lock at all.)
 func (s *Server) sendOthers(from net.Conn, msg string) {
 	if s.accepting.Err() != nil {
 		return // Shutdown has begun: its goodbye is the last line anybody gets
 	}
+	var wg sync.WaitGroup
 	for c := range s.clients {
-		if c != from {
-			_, err := c.Write([]byte(msg))
+		if c == from {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := io.WriteString(c, msg)
 			if err != nil && !errors.Is(err, net.ErrClosed) { // closed: dropped already
 				// Too slow, or gone. Closing c makes its own goroutine's next read
 				// fail, and that goroutine takes it off the list.
 				s.log.Printf("Dropping %s: %v", c.RemoteAddr(), err)
 				c.Close()
 			}
-		}
+		}()
 	}
+	wg.Wait()
 }
 
 // timeoutConn is a net.Conn whose every Write gives up after writeTimeout, so a
