@@ -2,24 +2,27 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
 // manyStuck joins a reader that reads all along (its last line and how its
-// connection ended arrive on readerDone), eight clients that never read, and a
+// connection ended arrive on readerDone), twenty clients that never read, and a
 // flooder that chats until the server is blocked writing to them.
 func manyStuck(t *testing.T, addr string) (stuck []*client, flooder *client, readerDone <-chan result) {
 	t.Helper()
 	reader := join(t, addr)
-	for range 8 {
+	for range 20 {
 		stuck = append(stuck, join(t, addr))
 	}
 	flooder = join(t, addr)
@@ -28,14 +31,23 @@ func manyStuck(t *testing.T, addr string) (stuck []*client, flooder *client, rea
 		last, err := reader.rest(shutdownBound + wait)
 		done <- result{last, err}
 	}()
-	stall(t, flooder)
+	// Long lines: each one fills what is left of every stuck client's buffers at
+	// once, so that they all block in the same broadcast.
+	line := strings.Repeat("x", 60_000) + "\n"
+	for range 400 {
+		flooder.conn.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, err := io.WriteString(flooder.conn, line); err != nil {
+			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+			break
+		}
+	}
 	return stuck, flooder, done
 }
 
-// Eight clients stop reading at the same moment. If the server wrote to them one
+// Twenty clients stop reading at the same moment. If the server wrote to them one
 // after the other, each write waiting its whole timeout with the lock held, the
-// first line after that would take eight timeouts, and Shutdown, which needs the
-// lock, would run out of time. The waits must run side by side.
+// first line after that would take twenty timeouts (40s), and Shutdown, which
+// needs the lock, would run out of time. The waits must run side by side.
 func TestShutdownWithManyStuckClients(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -127,7 +139,7 @@ func TestNothingAfterTheNotice(t *testing.T) {
 	}
 }
 
-// SIGTERM with eight stuck clients: the program exits with status 0, in time.
+// SIGTERM with twenty stuck clients: the program exits with status 0, in time.
 func TestSIGTERMWithManyStuckClients(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("a test cannot send SIGTERM to a program on Windows")
