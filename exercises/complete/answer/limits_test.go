@@ -92,7 +92,7 @@ func TestTooManyFromOneAddress(t *testing.T) {
 // A client that sends nothing for -idle is told so and hung up on; the others
 // hear why it left. A client that talks stays.
 func TestIdleClientsAreHungUpOn(t *testing.T) {
-	ts := startServer(t, "-idle", "300ms")
+	ts := startServer(t, "-idle", "1s")
 	talker := join(t, ts.addr)
 	idle := join(t, ts.addr)
 	talker.readNotice(t)
@@ -114,12 +114,12 @@ func TestIdleClientsAreHungUpOn(t *testing.T) {
 	})
 	lines, err := idle.rest(wait)
 	require.NoError(t, err, "an idle client must be hung up on")
-	require.Contains(t, last(lines), "error: you sent nothing for 300ms")
+	require.Contains(t, last(lines), "error: you sent nothing for 1s")
 	for { // the talker gets its own replies meanwhile; then the leave
 		line, err := talker.read()
 		require.NoError(t, err)
 		if strings.Contains(line, " left ") {
-			require.Equal(t, idle.name+" left (1 online): idle for 300ms", line)
+			require.Equal(t, idle.name+" left (1 online): idle for 1s", line)
 			break
 		}
 	}
