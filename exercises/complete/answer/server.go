@@ -45,10 +45,9 @@ type Server struct {
 	stopAccepting context.CancelFunc
 	// hurry ends when Shutdown has set final, the moment by which every last
 	// write must be over: writers blocked on a stuck client give up then.
-	hurry     context.Context
-	hurryUp   context.CancelFunc
-	final     atomic.Int64 // in UnixNano; 0 until Shutdown sets it
-	closeOnce sync.Once
+	hurry   context.Context
+	hurryUp context.CancelFunc
+	final   atomic.Int64 // in UnixNano; 0 until Shutdown sets it
 
 	// Everything below is guarded by mu. Nothing done while holding it takes
 	// time that grows with the number of clients (except sweepLocked, rarely),
@@ -60,10 +59,12 @@ type Server struct {
 	guests  int            // guest names handed out so far
 	closing bool           // the shutdown notice is in the log: nothing may follow it
 
-	head    *entry        // the end of the log; see queue.go
-	changed chan struct{} // closed, and replaced, when the log grows for all
 	wakeAll chan struct{} // the changed channel that unlock must close, or nil
 	floor   int64         // at the last sweep, no client was behind this point in the log
+
+	// The writers read these without the lock; they change under it.
+	head    atomic.Pointer[entry] // the end of the log; see queue.go
+	changed atomic.Value          // a chan struct{}, closed and replaced when the log grows for all
 }
 
 // client is one connection. Its reader goroutine runs handle; its writer
@@ -77,11 +78,12 @@ type client struct {
 	writing  atomic.Bool  // the writer is in a Write: waiting for the network, maybe
 	linger   atomic.Int64 // once hanging up: when to stop reading, in UnixNano
 
+	pos    atomic.Int64          // how far into the log the writer has got: everything before is sent
+	stopAt atomic.Pointer[entry] // set when the client has left: the writer sends up to here and stops
+
 	// Guarded by Server.mu.
 	name    string
-	pos     int64  // how far into the log the writer has got: everything before is sent
-	stopAt  *entry // set when the client has left: the writer sends up to here and stops
-	dropped error  // why the server hung up on the client, or nil
+	dropped error // why the server hung up on the client, or nil
 }
 
 // NewServer returns a server that logs to logger, with limits for a small public chat.
@@ -89,7 +91,7 @@ func NewServer(logger *log.Logger) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	accepting, stopAccepting := context.WithCancel(ctx)
 	hurry, hurryUp := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		MaxClients:   1000,
 		MaxPerAddr:   20,
 		MaxLine:      4096,
@@ -103,9 +105,10 @@ func NewServer(logger *log.Logger) *Server {
 		clients: map[*client]bool{},
 		names:   map[string]*client{},
 		perAddr: map[string]int{},
-		head:    &entry{},
-		changed: make(chan struct{}),
 	}
+	s.head.Store(&entry{})
+	s.changed.Store(make(chan struct{}))
+	return s
 }
 
 // Serve accepts clients on l until Close or Shutdown is called, and talks to
@@ -332,8 +335,9 @@ func (s *Server) join(conn net.Conn) (*client, *entry, string) {
 		s.guests++
 		name = fmt.Sprintf("guest%d", s.guests)
 	}
-	c := &client{conn: conn, host: host, wake: make(chan struct{}, 1), name: name, pos: s.head.end}
-	at := s.head // c's writer starts here: nothing said before c came reaches it
+	at := s.head.Load() // c's writer starts here: nothing said before c came reaches it
+	c := &client{conn: conn, host: host, wake: make(chan struct{}, 1), name: name}
+	c.pos.Store(at.end)
 	s.clients[c] = true
 	s.names[name] = c
 	s.perAddr[host]++
@@ -356,7 +360,7 @@ func (s *Server) leave(c *client, why string) {
 	if s.perAddr[c.host]--; s.perAddr[c.host] == 0 {
 		delete(s.perAddr, c.host)
 	}
-	c.stopAt = s.head
+	c.stopAt.Store(s.head.Load())
 	c.ring()
 	if why != "" {
 		why = ": " + why
