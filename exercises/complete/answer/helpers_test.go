@@ -122,8 +122,16 @@ func shutdown(t *testing.T, srv *Server) time.Duration {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownBound)
 	defer cancel()
+	sd := shutdownMethod(t, srv)
 	start := time.Now()
-	err := shutdownMethod(t, srv)(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sd(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(shutdownBound + wait): // the test's cleanup, Close, ends it
+		t.Fatalf("Shutdown had not returned %v after it began, although its context ended after %v", shutdownBound+wait, shutdownBound)
+	}
 	took := time.Since(start)
 	require.NoError(t, err, "Shutdown ran out of its %v: is it waiting for a client that does not read?", shutdownBound)
 	t.Logf("Shutdown took %v", took.Round(time.Millisecond))
