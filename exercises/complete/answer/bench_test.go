@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var churn = flag.Int("churn", 300, "BenchmarkChurn: how many connections open and close at once")
+var churn = flag.Int("churn", 100, "BenchmarkChurn: how many connections open and close at once")
 
 // BenchmarkChurn: -churn connections open at once, then close at once; right
 // after, a fresh pair connects and one says a line to the other. It reports how
