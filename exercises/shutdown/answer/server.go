@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -111,14 +112,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		})
 	}
 	err := notices.Wait()
+	// Then hang up politely: the end of the stream (a FIN) after the notice, and
+	// a moment for what the clients are still sending. Closing at once, with their
+	// lines still coming in, would make the kernel answer with a reset, and a
+	// reset can destroy the notice in a client's buffers before it reads it.
+	for c := range s.clients {
+		c.(timeoutConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(linger)) // each reader ends by then, or when its client hangs up
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Printf("Shutdown: a client missed the notice: %v", err)
 	}
 
+	s.wg.Wait() // the readers end within linger; if ctx ends first, stop hangs up at once
 	s.Close()
 	return ctx.Err() // nil unless we ran out of time and hung up early
 }
+
+// linger is how long Shutdown waits, after its notice, for what the clients are
+// still sending.
+const linger = 250 * time.Millisecond
 
 // handle passes every line conn sends on to the other clients until conn leaves.
 // A line that starts with "/" is a command for the server instead.
@@ -156,7 +170,7 @@ lines:
 	}
 
 	err := sc.Err()
-	if errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, net.ErrClosed) || s.accepting.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = nil // we hung up ourselves (Close, Shutdown, or a client too slow): nothing to report
 	}
 	if errors.Is(err, bufio.ErrTooLong) {
@@ -322,6 +336,14 @@ func (s *Server) sendOthers(from net.Conn, msg string) {
 // timeoutConn is a net.Conn whose every Write gives up after writeTimeout, so a
 // client that never reads cannot hold up the server, or its shutdown, for long.
 type timeoutConn struct{ net.Conn }
+
+// CloseWrite ends the stream to the client (a FIN) and leaves the other way open.
+func (c timeoutConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Close()
+}
 
 func (c timeoutConn) Write(p []byte) (int, error) {
 	c.SetWriteDeadline(time.Now().Add(writeTimeout))
