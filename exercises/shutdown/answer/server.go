@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -111,14 +112,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		})
 	}
 	err := notices.Wait()
+	// Then hang up politely: the end of the stream (a FIN) after the notice, and
+	// a moment for what the clients are still sending. Closing at once, with their
+	// lines still coming in, would make the kernel answer with a reset, and a
+	// reset can destroy the notice in a client's buffers before it reads it.
+	for c := range s.clients {
+		c.(timeoutConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(linger)) // each reader ends by then, or when its client hangs up
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Printf("Shutdown: a client missed the notice: %v", err)
 	}
 
+	s.wg.Wait() // the readers end within linger; if ctx ends first, stop hangs up at once
 	s.Close()
 	return ctx.Err() // nil unless we ran out of time and hung up early
 }
+
+// linger is how long Shutdown waits, after its notice, for what the clients are
+// still sending.
+const linger = 250 * time.Millisecond
 
 // handle passes every line conn sends on to the other clients until conn leaves.
 // A line that starts with "/" is a command for the server instead.
@@ -148,19 +162,19 @@ lines:
 		case "/name":
 			name = s.rename(conn, strings.TrimSpace(arg))
 		case "/quit":
-			fmt.Fprintf(conn, "Goodbye %s\n", name)
+			s.reply(conn, "Goodbye %s\n", name)
 			break lines // a plain break would only leave the switch
 		default:
-			fmt.Fprintf(conn, "error: unknown command %s (try /name NEW or /quit)\n", cmd)
+			s.reply(conn, "error: unknown command %s (try /name NEW or /quit)\n", cmd)
 		}
 	}
 
 	err := sc.Err()
-	if errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, net.ErrClosed) || s.accepting.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = nil // we hung up ourselves (Close, Shutdown, or a client too slow): nothing to report
 	}
 	if errors.Is(err, bufio.ErrTooLong) {
-		fmt.Fprintf(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)
+		s.reply(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)
 	}
 	if err != nil {
 		s.log.Printf("Disconnected %s: %v", addr, err)
@@ -218,17 +232,17 @@ func (s *Server) rename(conn net.Conn, newName string) string {
 	old := s.clients[conn]
 	switch {
 	case !validName(newName):
-		fmt.Fprintf(conn, "error: %q is not a valid name: use 1 to %d letters, digits, - or _\n", newName, maxName)
+		s.replyLocked(conn, "error: %q is not a valid name: use 1 to %d letters, digits, - or _\n", newName, maxName)
 		return old
 	case newName == old:
-		fmt.Fprintf(conn, "You are already %s\n", old)
+		s.replyLocked(conn, "You are already %s\n", old)
 		return old
 	case s.taken(newName):
-		fmt.Fprintf(conn, "error: the name %s is taken\n", newName)
+		s.replyLocked(conn, "error: the name %s is taken\n", newName)
 		return old
 	}
 	s.clients[conn] = newName
-	fmt.Fprintf(conn, "You are now %s\n", newName)
+	s.replyLocked(conn, "You are now %s\n", newName)
 	s.sendOthers(conn, fmt.Sprintf("%s is now %s\n", old, newName))
 	return newName
 }
@@ -259,11 +273,27 @@ func validName(name string) bool {
 	return true
 }
 
+// reply sends one line to conn alone, unless Shutdown has begun: then its
+// goodbye is the last line conn gets, and the reply is not sent.
+func (s *Server) reply(conn net.Conn, format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replyLocked(conn, format, args...)
+}
+
+// replyLocked is reply for a caller that already holds mu.
+func (s *Server) replyLocked(conn net.Conn, format string, args ...any) {
+	if s.accepting.Err() == nil {
+		fmt.Fprintf(conn, format, args...)
+	}
+}
+
 // broadcast sends msg to every client except the sender, from.
 //
 // It writes while holding the lock, so the list cannot change under it. A Write
 // blocks once a client stops reading and its buffers fill up, and everybody
-// waits for that one client, but for writeTimeout at most: then it is dropped.
+// waits, but for writeTimeout at most, however many clients are stuck: see
+// sendOthers.
 func (s *Server) broadcast(from net.Conn, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -273,26 +303,47 @@ func (s *Server) broadcast(from net.Conn, msg string) {
 // sendOthers is broadcast for a caller that already holds mu. join, leave and
 // rename use it to announce a change in the same locked step that makes it, so
 // everybody hears of changes in the order they happened.
+//
+// The writes go out side by side, one goroutine each, and sendOthers waits for
+// them all. Written one after the other, twenty clients that stopped reading at
+// the same moment would cost twenty write timeouts in a row, with the lock held
+// all along; side by side they cost one. (The complete exercise goes further:
+// nothing waits for a client under the lock at all.)
 func (s *Server) sendOthers(from net.Conn, msg string) {
 	if s.accepting.Err() != nil {
 		return // Shutdown has begun: its goodbye is the last line anybody gets
 	}
+	var wg sync.WaitGroup
 	for c := range s.clients {
-		if c != from {
-			_, err := c.Write([]byte(msg))
+		if c == from {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := io.WriteString(c, msg)
 			if err != nil && !errors.Is(err, net.ErrClosed) { // closed: dropped already
 				// Too slow, or gone. Closing c makes its own goroutine's next read
 				// fail, and that goroutine takes it off the list.
 				s.log.Printf("Dropping %s: %v", c.RemoteAddr(), err)
 				c.Close()
 			}
-		}
+		}()
 	}
+	wg.Wait()
 }
 
 // timeoutConn is a net.Conn whose every Write gives up after writeTimeout, so a
 // client that never reads cannot hold up the server, or its shutdown, for long.
 type timeoutConn struct{ net.Conn }
+
+// CloseWrite ends the stream to the client (a FIN) and leaves the other way open.
+func (c timeoutConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Close()
+}
 
 func (c timeoutConn) Write(p []byte) (int, error) {
 	c.SetWriteDeadline(time.Now().Add(writeTimeout))

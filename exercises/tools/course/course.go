@@ -62,6 +62,7 @@ var Extensions = []Extension{
 	{Name: "limits", After: "slow", Teaches: "a line-length limit that tells the sender and carries on, a client limit that refuses newcomers with a reason, and `Accept` errors that back off instead of ending the server"},
 	{Name: "framing", After: "stage5 and a stub", Teaches: "messages with a 4-byte big-endian length in front: any bytes, a 1 MiB limit checked before allocating, a fuzzed decoder, port 10000"},
 	{Name: "tls", After: "stage5 and a stub", Teaches: "the chat over TLS 1.3, with a certificate the workbook makes in Go (`-gen-cert`) and a client that trusts only that certificate: no `InsecureSkipVerify`"},
+	{Name: "complete", After: "limits and stubs", Teaches: "the capstone: names, presence and shutdown merged onto the queue of slow and limits, hardened for strangers: one shared queue (constant work under the lock, memory bounded for all clients together), lines cleaned of terminal control, idle and write timeouts, a cap per address, a shutdown bounded with many stuck clients"},
 	{Name: "cluster", After: "slow and a stub", Teaches: "several servers, one room: each publishes its clients' lines on NATS (a broker inside the program, a real `nats-server` or a cluster) and passes on everyone else's: publish/subscribe, at-most-once delivery, order per publisher, no echo, reconnecting, back-pressure; a Go module of its own"},
 }
 
