@@ -19,9 +19,10 @@ function show(text, kind) {
   const li = document.createElement("li");
   li.textContent = text;
   if (kind) li.className = kind;
+  // Follow the conversation, unless the user has scrolled up to read.
   const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
   log.append(li);
-  if (atBottom) li.scrollIntoView({block: "end"});
+  if (atBottom) log.scrollTop = log.scrollHeight;
 }
 
 // A chat line is "NAME: text"; anything else is the server talking.
