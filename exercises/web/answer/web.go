@@ -117,9 +117,11 @@ func (s *Server) chat(sockets *socketListener) http.HandlerFunc {
 //   - a deadline that passes closes a WebSocket, and the error says "context
 //     canceled": wsConn reports os.ErrDeadlineExceeded, as a net.Conn does, so that
 //     the server says "idle" or "not reading" as it does for TCP clients;
-//   - NetConn's Close waits up to ten seconds for the browser to answer the
-//     closing handshake, and the server closes connections while it holds its
-//     lock (sweepLocked). wsConn's Close hangs up at once, as a TCP Close does.
+//   - NetConn's Close sends a closing message and waits, up to seconds, for the
+//     browser's answer; but the server closes connections while it holds its
+//     lock (sweepLocked), where nothing may wait for a client. wsConn's Close
+//     hangs up at once, as a TCP Close does. (The page sees the connection end
+//     all the same; the shutdown notice came before, as a line.)
 type wsConn struct {
 	net.Conn
 	ws      *websocket.Conn
