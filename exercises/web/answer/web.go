@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -28,7 +27,7 @@ import (
 
 // The page, built into the binary: the program needs no files beside it.
 //
-//go:embed page
+//go:embed index.html chat.css chat.js
 var page embed.FS
 
 // ServeWeb serves the page and its WebSocket endpoint, /chat, on l until Close or
@@ -37,11 +36,8 @@ var page embed.FS
 // counts and shutdown apply to them.
 func (s *Server) ServeWeb(l net.Listener) error {
 	sockets := newSocketListener(l.Addr())
-	files, _ := fs.Sub(page, "page") // cannot fail: the folder is embedded above
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", http.FileServerFS(files))
-	mux.Handle("GET /chat.js", http.FileServerFS(files))
-	mux.Handle("GET /chat.css", http.FileServerFS(files))
+	mux.Handle("GET /", http.FileServerFS(page)) // the three files, and 404 for anything else
 	mux.HandleFunc("GET /chat", s.chat(sockets))
 	hs := &http.Server{
 		Handler:           headers(mux),
