@@ -61,6 +61,7 @@ var Extensions = []Extension{
 	{Name: "limits", After: "slow", Teaches: "a line-length limit that tells the sender and carries on, a client limit that refuses newcomers with a reason, and `Accept` errors that back off instead of ending the server"},
 	{Name: "framing", After: "stage5 and a stub", Teaches: "messages with a 4-byte big-endian length in front: any bytes, a 1 MiB limit checked before allocating, a fuzzed decoder, port 10000"},
 	{Name: "tls", After: "stage5 and a stub", Teaches: "the chat over TLS 1.3, with a certificate the workbook makes in Go (`-gen-cert`) and a client that trusts only that certificate: no `InsecureSkipVerify`"},
+	{Name: "web", After: "complete", Teaches: "the chat in a browser: a page embedded in the binary and a WebSocket endpoint (`github.com/coder/websocket`, in a module of its own) that puts browsers in the same room as `nc`, behind one interface; the HTTP upgrade, the `Origin` check, the same limits for a slow tab, strangers' lines shown with `textContent`; tested in headless Chromium"},
 }
 
 // Dir is the exercise's folder, from the root.
