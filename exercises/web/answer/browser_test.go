@@ -39,8 +39,8 @@ var saveScreenshot = flag.Bool("screenshot", false, "save two pages chatting as 
 const xss = "<img src=x onerror=alert(1)>"
 
 func TestBrowsersAndNcChat(t *testing.T) {
+	ws := startWeb(t, nil) // first, so that it is stopped (and checked for leaks) last
 	wd := startBrowser(t)
-	ws := startWeb(t, nil)
 	page := "http://" + ws.web + "/"
 
 	one := wd.firstWindow(t)
@@ -277,10 +277,10 @@ func (wd *webDriver) say(t *testing.T, w, line string) {
 	wd.to(t, w)
 	var el map[string]string
 	wd.call(t, http.MethodPost, wd.url+"/element", map[string]string{"using": "css selector", "value": "#line"}, &el)
+	require.Len(t, el, 1, "no input #line")
 	for _, id := range el { // the one key is WebDriver's element-6066-11e4-a52e-4f735466cecf
 		wd.call(t, http.MethodPost, wd.url+"/element/"+id+"/value", map[string]string{"text": line + "\uE007"}, nil)
 	}
-	require.Len(t, el, 1)
 }
 
 // waitText waits until the text of the element sel in window w is want.

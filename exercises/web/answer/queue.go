@@ -74,18 +74,21 @@ func (s *Server) unlock() {
 }
 
 // sweepLocked keeps the log within MaxQueue bytes: it drops every client more
-// than half of MaxQueue behind, and notes how far back the rest are. The log
-// holds what lies between the client furthest behind and its end, so that is
-// the memory all the queues take together, however many clients there are.
+// than half of MaxQueue behind whose writer is waiting for the network, and
+// notes how far back the rest are. The log holds what lies between the client
+// furthest behind and its end, so that is the memory all the queues take
+// together, however many clients there are.
 //
 // A sweep looks at every client, under the lock; but it only happens when the
 // log has grown by half of MaxQueue since the last one, so its cost per byte
 // passed on stays tiny. A client is never dropped while it is less than half of
-// MaxQueue behind, and always before it is MaxQueue behind.
+// MaxQueue behind, and always before it is MaxQueue behind. A writer that is
+// behind only because it has not had the CPU yet (it is not in a Write) is
+// not the client's fault, and catches up as soon as it runs: it is spared.
 func (s *Server) sweepLocked() {
 	s.floor = s.head.end
 	for c := range s.clients {
-		if c.dropped != nil {
+		if c.dropped != nil || !c.writing.Load() {
 			continue
 		}
 		if behind := s.head.end - c.pos; behind > int64(s.MaxQueue/2) {
@@ -144,7 +147,10 @@ func (s *Server) write(c *client, at *entry) {
 		if len(pieces) > 0 {
 			s.setWriteDeadline(c)
 			bufs := net.Buffers(pieces) // one writev for them all
-			if _, err := bufs.WriteTo(c.conn); err != nil {
+			c.writing.Store(true)
+			_, err := bufs.WriteTo(c.conn)
+			c.writing.Store(false)
+			if err != nil {
 				s.writeFailed(c, err)
 				return
 			}

@@ -73,7 +73,8 @@ type client struct {
 	host string        // the IP address it comes from
 	wake chan struct{} // rung when the log has something for this client alone; capacity 1
 
-	deadline time.Time // the write deadline set last; only the writer uses it
+	deadline time.Time   // the write deadline set last; only the writer uses it
+	writing  atomic.Bool // the writer is in a Write: waiting for the network, maybe
 
 	// Guarded by Server.mu.
 	name    string
