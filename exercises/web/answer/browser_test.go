@@ -288,23 +288,40 @@ func (wd *webDriver) waitText(t *testing.T, w, sel, want string) {
 	t.Helper()
 	js := fmt.Sprintf(`return document.querySelector(%q).textContent`, sel)
 	var got any
-	require.Eventually(t, func() bool {
-		got = wd.script(t, w, js)
-		return got == want
-	}, webWait, 20*time.Millisecond, "%s shows %q, not %q", sel, got, want)
+	if !until(func() bool { got = wd.script(t, w, js); return got == want }) {
+		t.Fatalf("%s shows %q, not %q", sel, got, want)
+	}
 }
 
 // waitLine waits until window w shows line in its log, as text.
 func (wd *webDriver) waitLine(t *testing.T, w, line string) {
 	t.Helper()
 	var lines []string
-	require.Eventually(t, func() bool {
+	if !until(func() bool {
 		lines = nil
 		for _, l := range wd.script(t, w, `return Array.from(document.querySelectorAll("#log li"), li => li.textContent)`).([]any) {
 			lines = append(lines, l.(string))
 		}
 		return slices.Contains(lines, line)
-	}, webWait, 20*time.Millisecond, "the page shows no line %q; it shows:\n%s", line, strings.Join(lines, "\n"))
+	}) {
+		t.Fatalf("the page shows no line %q; it shows:\n%s", line, strings.Join(lines, "\n"))
+	}
+}
+
+// until calls cond every 20ms until it returns true, for webWait at most, and
+// reports whether it did. It calls cond in the test's goroutine (unlike
+// require.Eventually), so that cond may fail the test.
+func until(cond func() bool) bool {
+	deadline := time.Now().Add(webWait)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		<-tick.C
+	}
+	return true
 }
 
 // noAlert fails the test if window w has an alert open: some script ran.
