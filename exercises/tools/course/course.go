@@ -64,6 +64,7 @@ var Extensions = []Extension{
 	{Name: "tls", After: "stage5 and a stub", Teaches: "the chat over TLS 1.3, with a certificate the workbook makes in Go (`-gen-cert`) and a client that trusts only that certificate: no `InsecureSkipVerify`"},
 	{Name: "complete", After: "limits and stubs", Teaches: "the capstone: names, presence and shutdown merged onto the queue of slow and limits, hardened for strangers: one shared queue (constant work under the lock, memory bounded for all clients together), lines cleaned of terminal control, idle and write timeouts, a cap per address, a shutdown bounded with many stuck clients"},
 	{Name: "cluster", After: "slow and a stub", Teaches: "several servers, one room: each publishes its clients' lines on NATS (a broker inside the program, a real `nats-server` or a cluster) and passes on everyone else's: publish/subscribe, at-most-once delivery, order per publisher, no echo, reconnecting, back-pressure; a Go module of its own"},
+	{Name: "web", After: "complete", Teaches: "the chat in a browser: a page embedded in the binary and a WebSocket endpoint (`github.com/coder/websocket`, in a module of its own) that puts browsers in the same room as `nc`, behind one interface; the HTTP upgrade, the `Origin` check, the same limits for a slow tab, strangers' lines shown with `textContent`; tested in headless Chromium"},
 }
 
 // Dir is the exercise's folder, from the root.

@@ -1,0 +1,109 @@
+// Complete is the workbook's chat server as you would run it for strangers: the
+// names, presence and shutdown exercises on the queue of the slow and limits
+// exercises, with every limit a server open to anybody needs.
+//
+//	go run ./exercises/complete/answer    # then, in other terminals: nc localhost 8888
+//	go run ./exercises/complete/answer -h # the limits, and their defaults
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// config is what the command line says: the server with its limits set, where
+// to listen, and how long a shutdown may take.
+type config struct {
+	srv             *Server
+	addr            string
+	web             string // web: where the page for browsers listens (web.go)
+	shutdownTimeout time.Duration
+}
+
+// parseFlags reads the command line args into a config. The server logs to logger.
+func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, error) {
+	cfg := &config{srv: NewServer(logger)}
+	s := cfg.srv
+	fs := flag.NewFlagSet("complete", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&cfg.addr, "addr", "localhost:8888", "`host:port` to listen on")
+	fs.StringVar(&cfg.web, "http", "localhost:8080", "`host:port` to serve the web page on") // web
+	fs.IntVar(&s.MaxClients, "max-clients", s.MaxClients, "refuse clients beyond `n` at once")
+	fs.IntVar(&s.MaxPerAddr, "max-per-addr", s.MaxPerAddr, "refuse clients beyond `n` at once from one IP address")
+	fs.IntVar(&s.MaxLine, "max-line", s.MaxLine, "refuse lines longer than `bytes`")
+	fs.IntVar(&s.MaxQueue, "max-queue", s.MaxQueue,
+		"drop a client that falls `bytes` behind; all the queues together take no more")
+	fs.DurationVar(&s.IdleTimeout, "idle", s.IdleTimeout, "hang up on a client silent for this `long`")
+	fs.DurationVar(&s.WriteTimeout, "write-timeout", s.WriteTimeout, "drop a client a write to which takes this `long`")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 5*time.Second, "on Ctrl+C or SIGTERM, stop within this `long`")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case s.MaxClients < 1 || s.MaxPerAddr < 1 || s.MaxLine < 1:
+		return nil, errors.New("-max-clients, -max-per-addr and -max-line must be at least 1")
+	case s.MaxQueue < 2*(s.MaxLine+maxName+3):
+		return nil, fmt.Errorf("-max-queue must be at least %d bytes: twice a line of -max-line bytes with its name", 2*(s.MaxLine+maxName+3))
+	case s.IdleTimeout <= 0 || s.WriteTimeout <= 0 || cfg.shutdownTimeout <= 0:
+		return nil, errors.New("-idle, -write-timeout and -shutdown-timeout must be more than 0")
+	}
+	return cfg, nil
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("complete: ")
+	cfg, err := parseFlags(os.Args[1:], log.Default(), os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		log.Print(err)
+		fmt.Fprintln(os.Stderr, "usage: complete [flags]; complete -h lists them")
+		os.Exit(2)
+	}
+
+	l, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		log.Fatal(err) // for example: the port is already in use
+	}
+	log.Printf("listening on %s", l.Addr())
+	hl, err := net.Listen("tcp", cfg.web) // web: the page and its WebSockets
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("web page on http://%s/", hl.Addr())
+
+	// ctx ends on Ctrl+C or SIGTERM. Serving and shutting down run side by
+	// side; if Serve fails, the group ends ctx, and the server shuts down too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return cfg.srv.Serve(l) })
+	g.Go(func() error { return cfg.srv.ServeWeb(hl) }) // web
+	g.Go(func() error {
+		<-ctx.Done()
+		stop() // a second Ctrl+C kills the program at once, as usual
+		log.Print("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+		defer cancel()
+		return cfg.srv.Shutdown(shutdownCtx)
+	})
+	if err := g.Wait(); err != nil {
+		log.Fatal(err)
+	}
+	log.Print("stopped")
+}

@@ -1,0 +1,232 @@
+package main
+
+// The chat in a browser. A web browser cannot open a TCP connection, but it can
+// open a WebSocket: an HTTP request that asks to be "upgraded", after which the
+// same TCP connection carries messages both ways. This file serves one page and
+// one WebSocket endpoint, and turns each WebSocket into a net.Conn, so that the
+// rest of the server (join, the log, the writer goroutine, the limits, the
+// shutdown) treats a browser exactly as it treats nc: one room, two kinds of
+// connection, one interface.
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sync/errgroup"
+)
+
+// The page, built into the binary: the program needs no files beside it.
+//
+//go:embed index.html chat.css chat.js
+var page embed.FS
+
+// ServeWeb serves the page and its WebSocket endpoint, /chat, on l until Close or
+// Shutdown is called. The browsers join the same room as the TCP clients: the
+// WebSockets go through Serve, like the TCP connections, so the same limits,
+// counts and shutdown apply to them.
+func (s *Server) ServeWeb(l net.Listener) error {
+	sockets := newSocketListener(l.Addr())
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(page)) // the three files, and 404 for anything else
+	mux.HandleFunc("GET /chat", s.chat(sockets))
+	hs := &http.Server{
+		Handler:           headers(mux),
+		ReadHeaderTimeout: 10 * time.Second, // a client that never finishes its request is hung up on
+		ErrorLog:          s.log,
+	}
+	stop := context.AfterFunc(s.accepting, func() {
+		hs.Close() // no more pages or upgrades; the WebSockets are the Server's now
+		sockets.Close()
+	})
+	defer stop()
+
+	var g errgroup.Group
+	g.Go(func() error { return s.Serve(sockets) })
+	g.Go(func() error {
+		defer sockets.Close()
+		if err := hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	err := g.Wait()
+	sockets.handlers.Wait() // requests half-way through their upgrade
+	return err
+}
+
+// headers adds to every answer two fences for a page that shows what strangers
+// type. The Content-Security-Policy lets the page run only the script file it came
+// with: if a chat line ever got into the page as HTML, an onerror="..." in it
+// still would not run. nosniff stops the browser from guessing a file's type.
+func headers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// chat upgrades a request for /chat to a WebSocket and hands it to Serve.
+func (s *Server) chat(sockets *socketListener) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !sockets.enter() {
+			http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		defer sockets.handlers.Done()
+		// Accept checks the Origin header: a page may open a WebSocket to any site,
+		// with the user's cookies, and the browser does not stop it as it stops a
+		// fetch. Only our own page, served from this host, may talk to us; any
+		// other site's page gets 403 Forbidden. (Never turn that off with
+		// InsecureSkipVerify.)
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			s.log.Printf("Refused a WebSocket from %s: %v", r.RemoteAddr, err)
+			return // Accept has answered the request already
+		}
+		conn := newWSConn(ws)
+		select {
+		case sockets.conns <- conn: // Serve's goroutine for it owns it now
+		case <-sockets.done:
+			conn.Close()
+		}
+	}
+}
+
+// wsConn is a WebSocket seen as a net.Conn. websocket.NetConn does most of it:
+// each Write is one text message, and Read reads the messages one after the other
+// as one stream of bytes. A browser sends each line as a message ending in "\n",
+// so the server's line reader cuts it, with the same line limit as for TCP: a
+// message is streamed, never read whole into memory, however long it is.
+//
+// Two things differ from a TCP connection, and wsConn hides them:
+//   - a deadline that passes closes a WebSocket, and the error says "context
+//     canceled": wsConn reports os.ErrDeadlineExceeded, as a net.Conn does, so that
+//     the server says "idle" or "not reading" as it does for TCP clients;
+//   - NetConn's Close sends a closing message and waits, up to seconds, for the
+//     browser's answer; but the server closes connections while it holds its
+//     lock (sweepLocked), where nothing may wait for a client. wsConn's Close
+//     hangs up at once, as a TCP Close does. (The page sees the connection end
+//     all the same; the shutdown notice came before, as a line.)
+type wsConn struct {
+	net.Conn
+	ws      *websocket.Conn
+	readBy  atomic.Int64 // the read deadline, in UnixNano; 0 for none
+	writeBy atomic.Int64 // the write deadline, in UnixNano; 0 for none
+	closed  atomic.Bool
+}
+
+func newWSConn(ws *websocket.Conn) *wsConn {
+	return &wsConn{Conn: websocket.NetConn(context.Background(), ws, websocket.MessageText), ws: ws}
+}
+
+func (c *wsConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	return n, c.explain(err, &c.readBy)
+}
+
+func (c *wsConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	return n, c.explain(err, &c.writeBy)
+}
+
+func (c *wsConn) SetReadDeadline(t time.Time) error {
+	c.readBy.Store(unixNano(t))
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *wsConn) SetWriteDeadline(t time.Time) error {
+	c.writeBy.Store(unixNano(t))
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *wsConn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// Close hangs up at once, without the closing handshake.
+func (c *wsConn) Close() error {
+	c.closed.Store(true)
+	return c.ws.CloseNow()
+}
+
+// explain turns the error of a Read or Write into the one a TCP connection would
+// give: net.ErrClosed after Close, os.ErrDeadlineExceeded after a deadline.
+func (c *wsConn) explain(err error, by *atomic.Int64) error {
+	switch {
+	case err == nil || err == io.EOF:
+		return err
+	case c.closed.Load():
+		return fmt.Errorf("%w (%v)", net.ErrClosed, err)
+	case by.Load() != 0 && time.Now().UnixNano() >= by.Load():
+		return fmt.Errorf("%w (%v)", os.ErrDeadlineExceeded, err)
+	}
+	return err
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// socketListener is a net.Listener whose connections are the WebSockets that the
+// HTTP handler upgrades, so that Serve can take them as it takes TCP clients.
+type socketListener struct {
+	addr  net.Addr
+	conns chan net.Conn // unbuffered: a socket is handed over only to a waiting Accept
+	done  chan struct{} // closed by Close
+
+	mu       sync.Mutex
+	closed   bool
+	handlers sync.WaitGroup // the handlers running: ServeWeb waits for them
+}
+
+func newSocketListener(addr net.Addr) *socketListener {
+	return &socketListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *socketListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *socketListener) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		close(l.done)
+	}
+	return nil
+}
+
+func (l *socketListener) Addr() net.Addr { return l.addr }
+
+// enter counts a handler in, unless the listener is closed. Counting under the
+// same lock as Close means no handler is counted after ServeWeb starts to wait.
+func (l *socketListener) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.handlers.Add(1)
+	return true
+}
