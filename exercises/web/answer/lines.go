@@ -13,22 +13,22 @@ import (
 // bytes are thrown away as they come: it costs max bytes of memory at most.
 type lineReader struct {
 	conn    net.Conn
-	idle    time.Duration // a client silent for this long is hung up on
 	max     int
 	buf     []byte // one read
 	partial []byte // the start of a line whose end has not come yet
 	tooLong bool   // the line in progress is too long: its bytes are not kept
 }
 
-func newLineReader(conn net.Conn, max int, idle time.Duration) *lineReader {
-	return &lineReader{conn: conn, idle: idle, max: max, buf: make([]byte, 4096)}
+func newLineReader(conn net.Conn, max int) *lineReader {
+	return &lineReader{conn: conn, max: max, buf: make([]byte, 4096)}
 }
 
-// read reads once from the connection and calls each for every line that read
-// completes, in order. If the client hung up in the middle of a line, that last
-// line counts too (PyChat's client sends its "!quit" without a "\n").
-func (lr *lineReader) read(each func(line []byte, tooLong bool)) error {
-	lr.conn.SetReadDeadline(time.Now().Add(lr.idle))
+// read reads once from the connection, waiting until deadline at most, and calls
+// each for every line that read completes, in order. If the client hung up in
+// the middle of a line, that last line counts too (PyChat's client sends its
+// "!quit" without a "\n").
+func (lr *lineReader) read(deadline time.Time, each func(line []byte, tooLong bool)) error {
+	lr.conn.SetReadDeadline(deadline)
 	n, err := lr.conn.Read(lr.buf)
 	data := lr.buf[:n]
 	for {

@@ -22,7 +22,9 @@ import (
 // reaches each client in the order it happened.
 
 // entry is one thing to send, in the log. Once added it never changes, so the
-// writers read it without a lock; only next is set later, under Server.mu.
+// writers read it without a lock. Only next is set later, under Server.mu, and
+// before the next entry becomes the head: a writer that has loaded the head
+// sees the next of every entry before it.
 type entry struct {
 	data  []byte
 	from  *client // not sent to from: its own lines; nil for the server's notices
@@ -47,16 +49,20 @@ func (s *Server) appendLocked(e *entry) {
 	if s.closing && !e.final {
 		return
 	}
-	e.end = s.head.end + int64(len(e.data))
-	s.head.next = e
-	s.head = e
+	prev := s.head.Load()
+	e.end = prev.end + int64(len(e.data))
+	prev.next = e
+	s.head.Store(e) // after next: see entry
 	if e.to != nil {
 		e.to.ring()
 	} else if s.wakeAll == nil {
 		// Every idle writer waits on s.changed. s.unlock closes it after
 		// releasing the lock: waking them is work for each of them, so it must
-		// not happen while everybody else waits for the lock.
-		s.wakeAll, s.changed = s.changed, make(chan struct{})
+		// not happen while everybody else waits for the lock. It is replaced
+		// after the head is stored, and the writers load it before the head:
+		// a writer either sees the new entry or waits on the channel closed for it.
+		s.wakeAll = s.changed.Load().(chan struct{})
+		s.changed.Store(make(chan struct{}))
 	}
 	if e.end-s.floor > int64(s.MaxQueue) {
 		s.sweepLocked()
@@ -86,17 +92,19 @@ func (s *Server) unlock() {
 // behind only because it has not had the CPU yet (it is not in a Write) is
 // not the client's fault, and catches up as soon as it runs: it is spared.
 func (s *Server) sweepLocked() {
-	s.floor = s.head.end
+	end := s.head.Load().end
+	s.floor = end
 	for c := range s.clients {
 		if c.dropped != nil || !c.writing.Load() {
 			continue
 		}
-		if behind := s.head.end - c.pos; behind > int64(s.MaxQueue/2) {
+		pos := c.pos.Load()
+		if behind := end - pos; behind > int64(s.MaxQueue/2) {
 			c.dropped = fmt.Errorf("not reading: %d KiB behind", behind>>10)
 			c.conn.Close() // its writer's Write and its reader's Read end at once
 			continue
 		}
-		s.floor = min(s.floor, c.pos)
+		s.floor = min(s.floor, pos)
 	}
 }
 
@@ -116,13 +124,14 @@ func (c *client) ring() {
 func (s *Server) write(c *client, at *entry) {
 	var pieces [][]byte // reused: no allocation per batch
 	for {
-		s.mu.Lock()
-		c.pos = at.end // what the sweep sees: how far this writer has really got
-		last, changed, stop := s.head, s.changed, c.stopAt
+		// No lock here: a client's writer never waits for the one lock that
+		// everybody needs, however many writers one line wakes up.
+		c.pos.Store(at.end) // what the sweep sees: how far this writer has really got
+		changed := s.changed.Load().(chan struct{})
+		last, stop := s.head.Load(), c.stopAt.Load()
 		if stop != nil {
 			last = stop
 		}
-		s.mu.Unlock()
 
 		if at == last {
 			if stop != nil {
@@ -157,7 +166,7 @@ func (s *Server) write(c *client, at *entry) {
 			clear(pieces) // let the collector have those entries once we are past them
 		}
 		if final {
-			c.conn.Close() // the goodbye is out: hang up, which ends the reader too
+			s.hangUp(c) // the goodbye is out
 			return
 		}
 	}
@@ -200,4 +209,28 @@ func (s *Server) writeFailed(c *client, err error) {
 		c.dropped = fmt.Errorf("not reading: a write took over %v", s.WriteTimeout*3/4)
 	}
 	c.conn.Close()
+}
+
+// linger is how long a hang-up waits for what the client is still sending.
+const linger = 250 * time.Millisecond
+
+// hangUp ends the conversation with c politely. Closing outright while c's lines
+// are still coming in would make the kernel answer them with a reset, and a
+// reset can destroy the last lines in the client's buffers (the goodbye!) before
+// the client reads them. So it only sends the end of the stream (a FIN) after
+// what was sent, and gives the reader a moment (linger) to take in what is still
+// on the way; the reader then ends and handle closes the connection.
+func (s *Server) hangUp(c *client) {
+	if c.linger.Load() != 0 {
+		return // hanging up already
+	}
+	until := time.Now().Add(linger)
+	if last := s.final.Load(); last != 0 {
+		until = earlier(until, time.Unix(0, last))
+	}
+	c.linger.Store(until.UnixNano()) // first: read sees it, or our deadline comes after its own
+	if cw, ok := c.conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.conn.SetReadDeadline(until)
 }

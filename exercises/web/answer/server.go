@@ -45,10 +45,9 @@ type Server struct {
 	stopAccepting context.CancelFunc
 	// hurry ends when Shutdown has set final, the moment by which every last
 	// write must be over: writers blocked on a stuck client give up then.
-	hurry     context.Context
-	hurryUp   context.CancelFunc
-	final     atomic.Int64 // in UnixNano; 0 until Shutdown sets it
-	closeOnce sync.Once
+	hurry   context.Context
+	hurryUp context.CancelFunc
+	final   atomic.Int64 // in UnixNano; 0 until Shutdown sets it
 
 	// Everything below is guarded by mu. Nothing done while holding it takes
 	// time that grows with the number of clients (except sweepLocked, rarely),
@@ -60,10 +59,12 @@ type Server struct {
 	guests  int            // guest names handed out so far
 	closing bool           // the shutdown notice is in the log: nothing may follow it
 
-	head    *entry        // the end of the log; see queue.go
-	changed chan struct{} // closed, and replaced, when the log grows for all
 	wakeAll chan struct{} // the changed channel that unlock must close, or nil
 	floor   int64         // at the last sweep, no client was behind this point in the log
+
+	// The writers read these without the lock; they change under it.
+	head    atomic.Pointer[entry] // the end of the log; see queue.go
+	changed atomic.Value          // a chan struct{}, closed and replaced when the log grows for all
 }
 
 // client is one connection. Its reader goroutine runs handle; its writer
@@ -73,14 +74,16 @@ type client struct {
 	host string        // the IP address it comes from
 	wake chan struct{} // rung when the log has something for this client alone; capacity 1
 
-	deadline time.Time   // the write deadline set last; only the writer uses it
-	writing  atomic.Bool // the writer is in a Write: waiting for the network, maybe
+	deadline time.Time    // the write deadline set last; only the writer uses it
+	writing  atomic.Bool  // the writer is in a Write: waiting for the network, maybe
+	linger   atomic.Int64 // once hanging up: when to stop reading, in UnixNano
+
+	pos    atomic.Int64          // how far into the log the writer has got: everything before is sent
+	stopAt atomic.Pointer[entry] // set when the client has left: the writer sends up to here and stops
 
 	// Guarded by Server.mu.
 	name    string
-	pos     int64  // how far into the log the writer has got: everything before is sent
-	stopAt  *entry // set when the client has left: the writer sends up to here and stops
-	dropped error  // why the server hung up on the client, or nil
+	dropped error // why the server hung up on the client, or nil
 }
 
 // NewServer returns a server that logs to logger, with limits for a small public chat.
@@ -88,7 +91,7 @@ func NewServer(logger *log.Logger) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	accepting, stopAccepting := context.WithCancel(ctx)
 	hurry, hurryUp := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		MaxClients:   1000,
 		MaxPerAddr:   20,
 		MaxLine:      4096,
@@ -102,9 +105,10 @@ func NewServer(logger *log.Logger) *Server {
 		clients: map[*client]bool{},
 		names:   map[string]*client{},
 		perAddr: map[string]int{},
-		head:    &entry{},
-		changed: make(chan struct{}),
 	}
+	s.head.Store(&entry{})
+	s.changed.Store(make(chan struct{}))
+	return s
 }
 
 // Serve accepts clients on l until Close or Shutdown is called, and talks to
@@ -227,6 +231,8 @@ func (s *Server) handle(conn net.Conn) {
 	why := s.read(c)
 	s.leave(c, why)
 	<-written // it sends what was for c up to its leaving, then ends
+	s.hangUp(c)
+	io.Copy(io.Discard, conn) // until the client hangs up too, or the linger is over
 	if why != "" {
 		s.log.Printf("Disconnected %s: %s", addr, why)
 		return
@@ -238,7 +244,7 @@ func (s *Server) handle(conn net.Conn) {
 // hung up or quit. All the chat lines of one read go to the log as one entry,
 // so a client that sends many lines at once costs one broadcast, not one each.
 func (s *Server) read(c *client) (why string) {
-	lr := newLineReader(c.conn, s.MaxLine, s.IdleTimeout)
+	lr := newLineReader(c.conn, s.MaxLine)
 	name := s.nameOf(c) // only this goroutine renames c, so this copy stays true
 	var out []byte      // the chat lines of this read, ready to send
 	flush := func() {
@@ -249,7 +255,11 @@ func (s *Server) read(c *client) (why string) {
 	}
 	quit := false
 	for !quit {
-		err := lr.read(func(line []byte, tooLong bool) {
+		deadline := time.Now().Add(s.IdleTimeout)
+		if until := c.linger.Load(); until != 0 { // hanging up: only draining now
+			deadline = time.Unix(0, until)
+		}
+		err := lr.read(deadline, func(line []byte, tooLong bool) {
 			switch {
 			case quit: // the rest of a read after /quit is not sent
 			case tooLong:
@@ -268,6 +278,8 @@ func (s *Server) read(c *client) (why string) {
 		flush()
 		switch {
 		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded) && c.linger.Load() != 0:
+			return "" // the shutdown notice is out, and the linger is over
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			s.tell(c, fmt.Sprintf("error: you sent nothing for %v; goodbye\n", s.IdleTimeout))
 			return fmt.Sprintf("idle for %v", s.IdleTimeout)
@@ -323,8 +335,9 @@ func (s *Server) join(conn net.Conn) (*client, *entry, string) {
 		s.guests++
 		name = fmt.Sprintf("guest%d", s.guests)
 	}
-	c := &client{conn: conn, host: host, wake: make(chan struct{}, 1), name: name, pos: s.head.end}
-	at := s.head // c's writer starts here: nothing said before c came reaches it
+	at := s.head.Load() // c's writer starts here: nothing said before c came reaches it
+	c := &client{conn: conn, host: host, wake: make(chan struct{}, 1), name: name}
+	c.pos.Store(at.end)
 	s.clients[c] = true
 	s.names[name] = c
 	s.perAddr[host]++
@@ -347,7 +360,7 @@ func (s *Server) leave(c *client, why string) {
 	if s.perAddr[c.host]--; s.perAddr[c.host] == 0 {
 		delete(s.perAddr, c.host)
 	}
-	c.stopAt = s.head
+	c.stopAt.Store(s.head.Load())
 	c.ring()
 	if why != "" {
 		why = ": " + why
