@@ -412,3 +412,67 @@ func closed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+// TestJoinsWhileTheHubIsBusy: one client talks all the time while eight quiet
+// clients join; each of them must hear the talk. Built with -race, this catches a
+// goroutine other than the hub that puts a client on the list, every time: the
+// hub reads the list for each line, and a quiet newcomer has done nothing that
+// orders its write before those reads. (Nothing in this test may order it either:
+// the race detector counts a socket write as happening before every later socket
+// read, so the test writes to no socket after the newcomers arrive, except through
+// the talker, which started before them and waits for nobody.)
+func TestJoinsWhileTheHubIsBusy(t *testing.T) {
+	const newcomers = 8
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := NewServer(log.New(io.Discard, "", 0))
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	defer func() {
+		s.Close()
+		require.NoError(t, <-served)
+	}()
+	dial := func() *peer {
+		conn, err := net.DialTimeout("tcp", l.Addr().String(), wait)
+		require.NoError(t, err)
+		t.Cleanup(func() { conn.Close() })
+		conn.SetDeadline(time.Now().Add(wait))
+		return &peer{conn: conn, r: bufio.NewReader(conn)}
+	}
+
+	// The talker and a listener, on the list before anybody else comes.
+	talker, listener := dial(), dial()
+	require.Eventually(t, func() bool {
+		fmt.Fprintf(talker.conn, "anyone?\n")
+		listener.conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err := listener.r.ReadSlice('\n')
+		return err == nil
+	}, wait, time.Millisecond, "the listener never heard the talker")
+	listener.conn.SetDeadline(time.Now().Add(wait))
+
+	stop := make(chan struct{})
+	talked := make(chan struct{})
+	go func() { // talks until told to stop: every line makes the hub read its list
+		defer close(talked)
+		for i := 0; i < 100000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := fmt.Fprintf(talker.conn, "tick %d\n", i); err != nil {
+				return
+			}
+		}
+	}()
+	go io.Copy(io.Discard, listener.r) // the listener keeps reading, so nobody is stuck
+
+	for range newcomers {
+		p := dial()
+		line, err := p.next() // a tick: the hub has read its list with p on it
+		require.NoError(t, err, "a newcomer heard nothing of the talk")
+		require.Contains(t, string(line), "tick")
+	}
+	close(stop)
+	<-talked
+}

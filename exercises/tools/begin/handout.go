@@ -139,10 +139,11 @@ func handout(root, dir string, stages []int) error {
 			return err
 		}
 	}
-	// The tools, without their tests, except the client's.
+	// The tools, without their tests, except the client's, and the checker's probe:
+	// a test the checker lays beside a learner's program, embedded in the checker.
 	tools := filepath.Join(root, "exercises", "tools")
 	if err := copyTree(tools, filepath.Join(dir, "exercises", "tools"), func(rel string, d fs.DirEntry) bool {
-		if strings.HasPrefix(rel, "client/") || rel == "client" {
+		if strings.HasPrefix(rel, "client/") || rel == "client" || strings.HasPrefix(rel, "check/probe") {
 			return true
 		}
 		return d.Name() != "testdata" && !strings.HasSuffix(d.Name(), "_test.go")
