@@ -163,28 +163,35 @@ func TestAStuckClientHoldsUpNobody(t *testing.T) {
 	ts := serveOn(t, smallBuffers{l}, "-max-per-addr", "100", "-max-line", "65536", "-write-timeout", "1m")
 	cs := joinAll(t, ts.addr, 2)
 	sender, reader := cs[0], cs[1]
-	stuck := stuckClient(t, ts.addr)
-	sender.readNotice(t)
-	reader.readNotice(t)
+	// Four stuck clients, not one: a notice written straight to a stuck client
+	// gets through if its socket still has room for it at that instant. It is
+	// nearly always full by then, but a check must catch the mistake every time,
+	// and all four having room three times over does not happen.
+	const stuck = 4
+	for range stuck {
+		stuckClient(t, ts.addr)
+		sender.readNotice(t)
+		reader.readNotice(t)
+	}
+	const online = 2 + stuck + 1 // with each newcomer
 
 	got := make(chan error, 1)
-	go func() { got <- reader.expectLines(sender.name, 64, 16<<10, nil) }()
-	flood(t, sender, 64*16<<10, 16<<10) // 1 MiB: the stuck client's socket is full
+	go func() { got <- reader.expectLines(sender.name, 128, 16<<10, nil) }()
+	flood(t, sender, 128*16<<10, 16<<10) // 2 MiB: every stuck client's socket is full
 	require.NoError(t, <-got)
 
-	for range 3 { // newcomers get in and are announced, with the stuck client still there
+	for range 3 { // newcomers get in and are announced, with the stuck clients still there
 		c := join(t, ts.addr)
-		require.Equal(t, 4, c.online)
-		sender.expect(t, c.name+" joined (4 online)")
-		reader.expect(t, c.name+" joined (4 online)")
+		require.Equal(t, online, c.online)
+		sender.expect(t, fmt.Sprintf("%s joined (%d online)", c.name, online))
+		reader.expect(t, fmt.Sprintf("%s joined (%d online)", c.name, online))
 		c.send(t, "hi")
 		sender.expect(t, c.name+": hi")
 		reader.expect(t, c.name+": hi")
 		c.conn.Close()
-		sender.expect(t, c.name+" left (3 online)")
-		reader.expect(t, c.name+" left (3 online)")
+		sender.expect(t, fmt.Sprintf("%s left (%d online)", c.name, online-1))
+		reader.expect(t, fmt.Sprintf("%s left (%d online)", c.name, online-1))
 	}
-	_ = stuck
 }
 
 // The serving of one line: a client sends a line, and each of the others reads

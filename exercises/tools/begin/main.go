@@ -37,6 +37,7 @@ func main() {
 	mistakes := flag.Bool("mistakes", false, "check that each named exercise's checks catch its classic mistakes in every run")
 	runs := flag.Int("runs", 20, "with -mistakes: how many runs")
 	busy := flag.Bool("busy", true, "with -mistakes: keep one core busy meanwhile, as on a busy laptop")
+	jobs := flag.Int("jobs", 1, "with -mistakes: prove this many exercises at once (most checks wait on timeouts, so CI runs several)")
 	if os.Getenv("CHATBOOK_SPIN") == "1" {
 		spinForever() // begin -mistakes started us to keep one core busy
 	}
@@ -63,7 +64,7 @@ func main() {
 			flag.Usage()
 			os.Exit(2)
 		}
-		if err := proveMistakes(root, flag.Args(), *runs, *busy); err != nil {
+		if err := proveMistakes(root, flag.Args(), *runs, *busy, *jobs); err != nil {
 			log.Fatal(err)
 		}
 	case *prove:

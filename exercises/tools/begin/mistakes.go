@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"chatbook/exercises/tools/course"
@@ -168,7 +170,8 @@ next:
 
 // proveMistakes builds each target's answer and mutants once, then runs the checks
 // runs times each, with a busy loop keeping one core busy, as on a learner's laptop.
-func proveMistakes(root string, names []string, runs int, busy bool) error {
+// It proves jobs targets at once, and prints each one's report when it is done.
+func proveMistakes(root string, names []string, runs int, busy bool, jobs int) error {
 	ts, err := targets(root, names)
 	if err != nil {
 		return err
@@ -177,20 +180,40 @@ func proveMistakes(root string, names []string, runs int, busy bool) error {
 		stop := spin()
 		defer stop()
 	}
-	var failed []string
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, max(jobs, 1))
+	)
 	for _, t := range ts {
-		if err := proveTarget(root, t, runs); err != nil {
-			fmt.Printf("FAIL %s: %v\n", t.name, err)
-			failed = append(failed, t.name)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var out bytes.Buffer
+			start := time.Now()
+			err := proveTarget(&out, root, t, runs)
+			mu.Lock()
+			defer mu.Unlock()
+			os.Stdout.Write(out.Bytes())
+			if err != nil {
+				fmt.Printf("FAIL %s (%v): %v\n", t.name, time.Since(start).Round(time.Second), err)
+				failed = append(failed, t.name)
+			} else {
+				fmt.Printf("ok   %s: every mistake caught in every run (%v)\n", t.name, time.Since(start).Round(time.Second))
+			}
+		}()
 	}
+	wg.Wait()
 	if len(failed) > 0 {
 		return fmt.Errorf("the checks of %s do not catch every mistake in every run, or fail the answer", strings.Join(failed, ", "))
 	}
 	return nil
 }
 
-func proveTarget(root string, t target, runs int) error {
+func proveTarget(w io.Writer, root string, t target, runs int) error {
 	paths, err := filepath.Glob(filepath.Join(root, t.mistakes, "*.txt"))
 	if err != nil {
 		return err
@@ -237,22 +260,26 @@ func proveTarget(root string, t target, runs int) error {
 		if out, err := goCmd(root, "build", "-o", checker, "./exercises/tools/check"); err != nil {
 			return fmt.Errorf("building the checker: %v\n%s", err, out)
 		}
+		// The checker builds each program once and checks the property runs
+		// times over. The answer is checked once for each property its
+		// mutants are caught by; each mutant once.
+		answered := map[string]bool{}
 		for _, m := range ms {
-			for run := 1; run <= runs; run++ {
-				ok, out := checkProperty(checker, t.stage, dirs["answer"], m.catch)
-				if !ok {
-					bad = append(bad, fmt.Sprintf("the answer %s failed %q in run %d:\n%s", t.answer, m.catch, run, out))
-					break
+			if !answered[m.catch] {
+				answered[m.catch] = true
+				passed, out := checkProperty(checker, t.stage, dirs["answer"], m.catch, runs)
+				if passed != runs {
+					bad = append(bad, fmt.Sprintf("the answer %s passed %q in only %d of %d runs:\n%s", t.answer, m.catch, passed, runs, out))
+					continue
 				}
-				ok, out = checkProperty(checker, t.stage, dirs[m.name], m.catch)
-				if ok {
-					bad = append(bad, fmt.Sprintf("%s escaped %q in run %d of %d:\n%s", m.path, m.catch, run, runs, out))
-					break
-				}
+				fmt.Fprintf(w, "ok   %s/answer: passed %q in %d of %d runs\n", t.name, m.catch, runs, runs)
 			}
-			if len(bad) == 0 {
-				fmt.Printf("ok   %s/%s: caught by %q in %d of %d runs; the answer passed it %d of %d\n", t.name, m.name, m.catch, runs, runs, runs, runs)
+			passed, out := checkProperty(checker, t.stage, dirs[m.name], m.catch, runs)
+			if passed != 0 {
+				bad = append(bad, fmt.Sprintf("%s escaped %q in %d of %d runs:\n%s", m.path, m.catch, passed, runs, out))
+				continue
 			}
+			fmt.Fprintf(w, "ok   %s/%s: caught by %q in %d of %d runs\n", t.name, m.name, m.catch, runs, runs)
 		}
 	} else {
 		for _, name := range append([]string{"answer"}, names(ms)...) {
@@ -270,7 +297,7 @@ func proveTarget(root string, t target, runs int) error {
 		if out, err := runTest(bin, dirs["answer"], "^("+strings.Join(catches, "|")+")$", runs); err != nil {
 			bad = append(bad, fmt.Sprintf("the answer fails its own tests (%v):\n%s", err, tail(out)))
 		} else {
-			fmt.Printf("ok   %s/answer: passed %s in %d of %d runs\n", t.name, strings.Join(catches, ", "), runs, runs)
+			fmt.Fprintf(w, "ok   %s/answer: passed %s in %d of %d runs\n", t.name, strings.Join(catches, ", "), runs, runs)
 		}
 		for _, m := range ms {
 			caught, err := countCaught(filepath.Join(scratch, m.name+".test"+exe()), dirs[m.name], m.catch, runs)
@@ -278,7 +305,7 @@ func proveTarget(root string, t target, runs int) error {
 				bad = append(bad, fmt.Sprintf("%s: %v", m.path, err))
 				continue
 			}
-			fmt.Printf("ok   %s/%s: caught by %s in %d of %d runs\n", t.name, m.name, m.catch, caught, runs)
+			fmt.Fprintf(w, "ok   %s/%s: caught by %s in %d of %d runs\n", t.name, m.name, m.catch, caught, runs)
 		}
 	}
 	if len(bad) > 0 {
@@ -287,13 +314,20 @@ func proveTarget(root string, t target, runs int) error {
 	return nil
 }
 
-// checkProperty runs the checker on dir for one property; ok is true when it passed.
-func checkProperty(checker string, stage int, dir, property string) (bool, string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+// checkProperty runs the checker on dir for one property, runs times over (it
+// builds the program once), and returns in how many runs it passed.
+func checkProperty(checker string, stage int, dir, property string, runs int) (int, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, checker, "-stage", fmt.Sprint(stage), "-only", property, dir)
-	out, err := cmd.CombinedOutput()
-	return err == nil, string(out)
+	cmd := exec.CommandContext(ctx, checker, "-stage", fmt.Sprint(stage), "-only", property, "-repeat", fmt.Sprint(runs), dir)
+	out, _ := cmd.CombinedOutput()
+	var passed, of int
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, err := fmt.Sscanf(strings.TrimPrefix(line, property+": "), "passed %d of %d runs", &passed, &of); err == nil && of == runs {
+			return passed, string(out)
+		}
+	}
+	return -1, string(out) // the checker did not say: it failed to run
 }
 
 // runTest runs a test binary count times over the tests run matches.

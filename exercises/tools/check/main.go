@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	write := fs.Bool("write", false, "with -all: rewrite the table between the progression markers of exercises/README.md")
 	only := fs.String("only", "", "check only the property named `PROPERTY`, as the table names it (quick, for one row)")
 	startup := fs.Duration("startup", 10*time.Second, "how long a program may take to accept its first client")
+	repeat := fs.Int("repeat", 1, "with -only: check the property `N` times, one after the other, building the program once, and say how many passed (the workbook's own proof that a check catches a mistake every time: go run ./exercises/tools/begin -mistakes)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./exercises/tools/check -stage N DIR\n"+
 			"       go run ./exercises/tools/check -all [-write]\n")
@@ -75,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *repeat < 1 || *repeat > 1 && *only == "" {
+		fmt.Fprintln(stderr, "check: -repeat takes a count of 1 or more, with -only PROPERTY")
+		return 2
+	}
 
 	tmp, err := os.MkdirTemp("", "chatcheck-")
 	if err != nil {
@@ -85,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newChecker(ctx, tmp, *startup)
 	c.only = *only
 
+	if *repeat > 1 {
+		return runRepeated(c, fs.Arg(0), *stage, *repeat, stdout)
+	}
 	if *all {
 		return runAll(c, *write, stdout, stderr)
 	}
@@ -116,6 +124,37 @@ func runOne(c *checker, dir string, stage int, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return report(stdout, dir, stage, results)
+}
+
+// runRepeated checks the one property of -only n times over and prints how many
+// runs it passed: "PROPERTY: passed K of N runs". The exit status is 0 when it
+// passed every run, 1 otherwise. The program is built once, for all the runs.
+func runRepeated(c *checker, dir string, stage, n int, stdout io.Writer) int {
+	passed := 0
+	var lastFailure string
+	for range n {
+		results := c.measure(dir, stage)
+		if c.ctx.Err() != nil {
+			return 1
+		}
+		for _, r := range results {
+			switch {
+			case r.skipped:
+			case r.pass:
+				passed++
+			case r.failure != nil:
+				lastFailure = r.saw
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "%s: passed %d of %d runs\n", c.only, passed, n)
+	if lastFailure != "" {
+		fmt.Fprintf(stdout, "the last failure saw: %s\n", lastFailure)
+	}
+	if passed < n {
+		return 1
+	}
+	return 0
 }
 
 // runAll checks the workbook's own stages and prints the progression table.

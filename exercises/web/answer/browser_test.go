@@ -100,37 +100,19 @@ type webDriver struct {
 func startBrowser(t *testing.T) *webDriver {
 	t.Helper()
 	chromium, driver := findBrowser(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, driver, "--port=0")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = cmd.Stdout
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	port := make(chan string, 1)
-	go func() { // chromedriver says which port it chose
-		defer close(exited)
-		started := regexp.MustCompile(`started successfully on port (\d+)`)
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			if m := started.FindStringSubmatch(s.Text()); m != nil {
-				port <- m[1]
-			}
-		}
-		cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		cancel() // kills chromedriver; Chromium goes with it
-		<-exited
-	})
 	var base string
-	select {
-	case p := <-port:
-		base = "http://127.0.0.1:" + p
-	case <-exited:
-		t.Fatal("chromedriver ended without saying its port")
-	case <-time.After(webWait):
-		t.Fatal("chromedriver did not say its port in time")
+	// chromedriver picks a free port for IPv4 and then wants the same one for
+	// IPv6; on a busy machine that one is now and then taken, and it exits at
+	// once. That is the machine, not the page: start it again, up to three times.
+	for try := 1; base == ""; try++ {
+		var out string
+		base, out = startDriver(t, driver)
+		if base == "" && try == 3 {
+			t.Fatalf("chromedriver ended three times without saying its port; it said:\n%s", out)
+		}
+		if base == "" {
+			t.Logf("chromedriver ended without saying its port (starting it again); it said:\n%s", out)
+		}
 	}
 
 	wd := &webDriver{client: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{}}}
@@ -156,6 +138,52 @@ func startBrowser(t *testing.T) *webDriver {
 	wd.url = base + "/session/" + session.SessionID
 	t.Cleanup(func() { wd.call(t, http.MethodDelete, wd.url, nil, nil) })
 	return wd
+}
+
+// startDriver starts chromedriver on a port of its choice and returns its
+// address, or "" and what it printed if it ended before naming a port. It is
+// stopped when the test ends.
+func startDriver(t *testing.T, driver string) (base, said string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, driver, "--port=0")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = cmd.Stdout
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	port := make(chan string, 1)
+	var output strings.Builder // what it says; read only after exited is closed
+	go func() {
+		defer close(exited)
+		started := regexp.MustCompile(`started successfully on port (\d+)`)
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			output.WriteString(s.Text() + "\n")
+			if m := started.FindStringSubmatch(s.Text()); m != nil {
+				port <- m[1]
+			}
+		}
+		cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cancel() // kills chromedriver; Chromium goes with it
+		<-exited
+	})
+	select {
+	case p := <-port:
+		return "http://127.0.0.1:" + p, ""
+	case <-exited:
+		select {
+		case p := <-port: // it said its port, then ended: the session will fail and say why
+			return "http://127.0.0.1:" + p, ""
+		default:
+			return "", output.String()
+		}
+	case <-time.After(webWait):
+		t.Fatal("chromedriver did not say its port in time")
+	}
+	return "", ""
 }
 
 // findBrowser returns the paths of Chromium and chromedriver, or skips the test.
