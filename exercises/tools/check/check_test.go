@@ -278,6 +278,27 @@ func TestOnly(t *testing.T) {
 	}
 }
 
+// -repeat checks one row over and over, and says in how many runs it passed; the
+// workbook's proof of its classic mistakes reads that line.
+func TestRepeat(t *testing.T) {
+	t.Parallel()
+	code, out := checkProgram(t, "-stage", "2", "-only", "echo", "-repeat", "2", filepath.Join(root, "stage2"))
+	require.Equal(t, 0, code, out)
+	require.Equal(t, "echo: passed 2 of 2 runs\n", out)
+	code, out = checkProgram(t, "-stage", "2", "-only", "echo", "-repeat", "2", filepath.Join(root, "stage0"))
+	require.Equal(t, 1, code, out)
+	require.True(t, strings.HasPrefix(out, "echo: passed 0 of 2 runs\nthe last failure saw: "), out)
+
+	for _, args := range [][]string{
+		{"-stage", "2", "-repeat", "2", "stage2"},
+		{"-stage", "2", "-only", "echo", "-repeat", "0", "stage2"},
+	} {
+		code, out := checkProgram(t, args...)
+		assert.Equal(t, 2, code, "%q", args)
+		assert.Contains(t, out, "-repeat takes", "%q", args)
+	}
+}
+
 // checkProgram runs the checker as a learner would, on a program under testdata.
 func checkProgram(t *testing.T, args ...string) (int, string) {
 	var out, errs bytes.Buffer

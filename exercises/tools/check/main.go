@@ -76,7 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if *repeat < 1 || *repeat > 1 && *only == "" {
+	repeated := false // -repeat given, even -repeat 1: say "passed K of N runs"
+	fs.Visit(func(f *flag.Flag) { repeated = repeated || f.Name == "repeat" })
+	if repeated && (*repeat < 1 || *only == "") {
 		fmt.Fprintln(stderr, "check: -repeat takes a count of 1 or more, with -only PROPERTY")
 		return 2
 	}
@@ -90,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newChecker(ctx, tmp, *startup)
 	c.only = *only
 
-	if *repeat > 1 {
+	if repeated {
 		return runRepeated(c, fs.Arg(0), *stage, *repeat, stdout)
 	}
 	if *all {
