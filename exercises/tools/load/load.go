@@ -22,6 +22,7 @@ type config struct {
 	msgs     int           // lines each sender sends
 	rate     float64       // lines per second for each sender; 0: as fast as the server takes them
 	mode     string        // "chat", "echo" or "auto"
+	pid      int           // the server's process, for its CPU time; 0: find it by the port
 	timeout  time.Duration // for the whole run, connecting included
 	progress io.Writer     // where the progress line goes, or nil
 	terminal bool          // progress is a terminal: rewrite one line instead of adding lines
@@ -98,9 +99,12 @@ func run(cfg config) (*result, error) {
 	if err := raiseFileLimit(cfg.clients + reservedFiles); err != nil {
 		return nil, err
 	}
+	// Find the server's process now, while it has only its listener open: the
+	// search reads the links of every open file on the machine.
+	meter := newCPUMeter(cfg.addr, cfg.pid)
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
-	r := &runner{cfg: cfg, begin: time.Now(), lat: &histogram{}}
+	r := &runner{cfg: cfg, begin: time.Now(), lat: &histogram{}, cpu: meter}
 	r.clients = make([]*client, cfg.clients)
 	for i := range r.clients {
 		c := &client{id: i, sends: i < cfg.senders,
@@ -136,6 +140,13 @@ type runner struct {
 	clients []*client
 	mode    string       // "chat" or "echo"; set before any want, read by readers after
 	start   atomic.Int64 // when the first line was sent, ns since begin; 0: not yet
+
+	// The CPU time the server and the tool use from the first line sent to the
+	// last one delivered. Only the run's goroutine, in do and then wait,
+	// touches them.
+	cpu      cpuMeter
+	cpuWatch *cpuWatch // started when the sending starts; nil before
+	cpuUsed  cpuUse    // set when the watch stops
 
 	phase     atomic.Value // what the run is doing, for the progress line
 	connected atomic.Int64
@@ -206,6 +217,7 @@ func (r *runner) do(ctx context.Context) (*result, error) {
 	}
 
 	r.phase.Store("running")
+	r.cpuWatch = r.cpu.watch(&r.delivered)
 	for _, c := range r.clients {
 		if c.conn != nil {
 			r.startSending(ctx, c)
@@ -527,6 +539,11 @@ func (r *runner) wait() {
 			case <-c.done:
 			}
 		}
+	}
+	// Stop watching the CPU before we hang up: the server's work of closing
+	// the connections is not the run's.
+	if r.cpuWatch != nil {
+		r.cpuUsed = r.cpuWatch.stop()
 	}
 	r.hangUpAll()
 	r.wg.Wait()

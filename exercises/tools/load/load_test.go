@@ -25,9 +25,30 @@ import (
 )
 
 // TestMain fails the tests if a goroutine of the tool, or of a test server, is
-// still running once they are done.
+// still running once they are done. Started with LOAD_TEST_SERVER set, the test
+// program is a chat server instead: see serveChild, and startChildServer.
 func TestMain(m *testing.M) {
+	if os.Getenv("LOAD_TEST_SERVER") != "" {
+		serveChild()
+		return
+	}
 	goleak.VerifyTestMain(m)
+}
+
+// serveChild is the chat server of a test that needs one in another process:
+// it listens on 127.0.0.1:0, writes its address on stdout, and serves until its
+// stdin ends (when the test closes it, or ends).
+func serveChild() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	s := &testServer{addr: l.Addr().String(), l: l, conns: map[net.Conn]bool{}}
+	go s.serve(chat)
+	fmt.Println(s.addr)
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
 }
 
 // --- The percentiles ---
@@ -446,6 +467,8 @@ func TestCommandLine(t *testing.T) {
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
 	assert.Contains(t, stdout.String(), "delivered 10 of 10 lines") // 2 clients × 5 lines × 1 other
 	assert.Contains(t, stdout.String(), "delivered 36 of 36 lines") // 4 × 3 × 3
+	// The server is this test: its CPU is not measured, which four runs say once.
+	assert.Equal(t, 1, strings.Count(stdout.String(), "server CPU: not measured ("), stdout.String())
 
 	stdout.Reset()
 	svg := filepath.Join(dir, "chart.svg")

@@ -1,7 +1,8 @@
 // Load measures a chat server, or an echo server, of this workbook: it connects
 // many clients, has them send lines, and reports how many lines per second were
 // delivered and how long each took, from the moment it was sent to the moment
-// it arrived. Start a server in one terminal, and in another:
+// it arrived, and the CPU time that cost the server and the tool itself. Start a
+// server in one terminal, and in another:
 //
 //	go run ./exercises/tools/load -clients 100 -msgs 1000              # as fast as it goes
 //	go run ./exercises/tools/load -clients 100 -msgs 1000 -rate 200    # 200 lines/s per client
@@ -35,6 +36,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.senders, "senders", 0, "how many of the clients send, to a chat server (0: all); the others only listen")
 	fs.Float64Var(&cfg.rate, "rate", 0, "lines per second each client sends (0: as fast as the server takes them)")
 	fs.StringVar(&cfg.mode, "mode", "auto", "`chat` (each line goes to the others), echo (it comes back), or auto (ask the server)")
+	fs.IntVar(&cfg.pid, "pid", 0, "the server's process `id`, to report its CPU time (0: the process listening on -addr's port; Linux only)")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "give up after this long, and report what arrived")
 	sweep := fs.String("sweep", "", "run once for each of these client counts, `N[:M],...`: M, if given, replaces -msgs")
 	repeat := fs.Int("repeat", 1, "do it all this many times (-report shows the median)")
@@ -89,6 +91,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 			return fail("a chat server sends nobody their own lines: use -clients 2 or more")
 		case c.rate < 0 || c.timeout <= 0:
 			return fail("-rate may not be negative, and -timeout must be positive")
+		case c.pid < 0:
+			return fail("-pid must be a process id, or 0 to find the server by its port")
 		}
 		// The progress line goes to stderr, rewritten in place on a terminal.
 		c.progress, c.every = stderr, time.Second
@@ -111,6 +115,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	}
 
 	status := 0
+	said := map[string]bool{} // why the server's CPU was not measured: say it once
 	for _, c := range runs {
 		if len(runs) > 1 {
 			fmt.Fprintf(stdout, "== %s clients, %s lines each\n", commas(int64(c.clients)), commas(int64(c.msgs)))
@@ -119,6 +124,10 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintf(stderr, "load: %v\n", err)
 			return 1
+		}
+		if why := res.cpu.why; why != "" {
+			res.cpu.quiet = said[why]
+			said[why] = true
 		}
 		res.print(stdout)
 		if !res.ok() {

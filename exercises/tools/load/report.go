@@ -15,8 +15,14 @@ import (
 
 // A results file keeps one line per run, its fields separated by tabs, so that
 // runs against different servers, one after the other, end up in one table.
+// The last three, the CPU times, came later: a file may have lines without
+// them, and they are empty when not measured.
 var resultsHeader = []string{"label", "mode", "clients", "senders", "msgs", "rate",
-	"expected", "delivered", "seconds", "per_second", "p50_ns", "p99_ns", "max_ns", "ok"}
+	"expected", "delivered", "seconds", "per_second", "p50_ns", "p99_ns", "max_ns", "ok",
+	"server_cpu_s", "tool_cpu_s", "server_ns_per_delivery"}
+
+// oldFields is how many fields a line had before the CPU times.
+const oldFields = 14
 
 // row is one line of a results file.
 type row struct {
@@ -27,14 +33,27 @@ type row struct {
 	seconds, perSecond     float64
 	p50, p99, max          time.Duration
 	ok                     bool
-	runs                   int // with medians: how many runs this row sums up
+	// CPU seconds of the server and of the tool during the run, and the
+	// server's nanoseconds per delivery; negative: not measured.
+	serverCPU, toolCPU, nsPerDelivery float64
+	runs                              int // with medians: how many runs this row sums up
 }
 
 func rowOf(label string, res *result) row {
-	return row{label: label, mode: res.mode, clients: res.cfg.clients, senders: res.cfg.senders,
+	r := row{label: label, mode: res.mode, clients: res.cfg.clients, senders: res.cfg.senders,
 		msgs: res.cfg.msgs, rate: res.cfg.rate, expected: res.expected, delivered: res.delivered,
 		seconds: res.elapsed.Seconds(), perSecond: res.perSecond(),
-		p50: res.lat.percentile(50), p99: res.lat.percentile(99), max: res.lat.max, ok: res.ok()}
+		p50: res.lat.percentile(50), p99: res.lat.percentile(99), max: res.lat.max, ok: res.ok(),
+		serverCPU: -1, toolCPU: -1, nsPerDelivery: -1}
+	if u := res.cpu; u.measured {
+		if u.server >= 0 {
+			r.serverCPU, r.nsPerDelivery = u.server.Seconds(), u.nsPerDelivery()
+		}
+		if u.tool >= 0 {
+			r.toolCPU = u.tool.Seconds()
+		}
+	}
+	return r
 }
 
 func (r row) fields() []string {
@@ -42,7 +61,15 @@ func (r row) fields() []string {
 		strconv.FormatFloat(r.rate, 'g', -1, 64), strconv.FormatInt(r.expected, 10), strconv.FormatInt(r.delivered, 10),
 		strconv.FormatFloat(r.seconds, 'f', 4, 64), strconv.FormatFloat(r.perSecond, 'f', 0, 64),
 		strconv.FormatInt(int64(r.p50), 10), strconv.FormatInt(int64(r.p99), 10), strconv.FormatInt(int64(r.max), 10),
-		strconv.FormatBool(r.ok)}
+		strconv.FormatBool(r.ok), known(r.serverCPU, 3), known(r.toolCPU, 3), known(r.nsPerDelivery, 1)}
+}
+
+// known writes v with prec decimals, or "" if it is negative: not measured.
+func known(v float64, prec int) string {
+	if v < 0 {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
 // appendRow adds r to the results file, with the header first if the file is new.
@@ -69,8 +96,9 @@ func readRows(path string) ([]row, error) {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) != len(resultsHeader) {
-			return nil, fmt.Errorf("%s:%d: %d fields, want %d", path, n, len(fields), len(resultsHeader))
+		if len(fields) != len(resultsHeader) && len(fields) != oldFields {
+			return nil, fmt.Errorf("%s:%d: %d fields, want %d (or %d, without the CPU times)",
+				path, n, len(fields), len(resultsHeader), oldFields)
 		}
 		if fields[0] == resultsHeader[0] {
 			continue // a header
@@ -93,6 +121,16 @@ func readRows(path string) ([]row, error) {
 		r.seconds, r.perSecond = float(fields[8]), float(fields[9])
 		r.p50, r.p99, r.max = time.Duration(num(fields[10])), time.Duration(num(fields[11])), time.Duration(num(fields[12]))
 		r.ok = fields[13] == "true"
+		r.serverCPU, r.toolCPU, r.nsPerDelivery = -1, -1, -1
+		if len(fields) > oldFields {
+			maybe := func(s string) float64 {
+				if s == "" {
+					return -1
+				}
+				return float(s)
+			}
+			r.serverCPU, r.toolCPU, r.nsPerDelivery = maybe(fields[14]), maybe(fields[15]), maybe(fields[16])
+		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
@@ -131,6 +169,9 @@ func medians(rows []row) []row {
 		m.p50 = time.Duration(median(g, func(r row) int64 { return int64(r.p50) }))
 		m.p99 = time.Duration(median(g, func(r row) int64 { return int64(r.p99) }))
 		m.max = time.Duration(median(g, func(r row) int64 { return int64(r.max) }))
+		m.serverCPU = medianKnown(g, func(r row) float64 { return r.serverCPU })
+		m.toolCPU = medianKnown(g, func(r row) float64 { return r.toolCPU })
+		m.nsPerDelivery = medianKnown(g, func(r row) float64 { return r.nsPerDelivery })
 		out = append(out, m)
 	}
 	return out
@@ -150,10 +191,37 @@ func median(rows []row, f func(row) int64) int64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// writeTable writes rows as a Markdown table.
+// medianKnown is the median of f over the rows where it is known (not
+// negative), or -1 if it is known in none.
+func medianKnown(rows []row, f func(row) float64) float64 {
+	var v []float64
+	for _, r := range rows {
+		if x := f(r); x >= 0 {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return -1
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// writeTable writes rows as a Markdown table. If the server's CPU was measured
+// in any of them, the table has a column for its nanoseconds per delivery,
+// empty where it was not measured.
 func writeTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| server | kind | clients | lines each | rate per client | runs | deliveries/s | p50 | p99 | max | every line delivered |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	withCPU := slices.ContainsFunc(rows, func(r row) bool { return r.nsPerDelivery >= 0 })
+	cpuHead, cpuRule := "", ""
+	if withCPU {
+		cpuHead, cpuRule = " server ns/delivery |", "--:|"
+	}
+	fmt.Fprintln(w, "| server | kind | clients | lines each | rate per client | runs | deliveries/s | p50 | p99 | max |"+
+		cpuHead+" every line delivered |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"+cpuRule+"---|")
 	for _, r := range rows {
 		rate := "unpaced"
 		if r.rate > 0 {
@@ -163,9 +231,16 @@ func writeTable(w io.Writer, rows []row) {
 		if !r.ok {
 			every = fmt.Sprintf("**no**: %.0f%% (median)", 100*float64(r.delivered)/float64(max(r.expected, 1)))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.label, r.mode,
+		cpu := ""
+		if withCPU {
+			cpu = " |"
+			if r.nsPerDelivery >= 0 {
+				cpu = " " + nanos(r.nsPerDelivery) + " |"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |%s %s |\n", r.label, r.mode,
 			commas(int64(r.clients)), commas(int64(r.msgs)), rate, r.runs, commas(int64(r.perSecond)),
-			short(r.p50), short(r.p99), short(r.max), every)
+			short(r.p50), short(r.p99), short(r.max), cpu, every)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -23,6 +24,7 @@ type result struct {
 	delivered int64         // deliveries made
 	elapsed   time.Duration // from the first line sent to the last one delivered
 	lat       *histogram    // how long each delivered line took
+	cpu       cpuUse        // the CPU time the server and the tool used meanwhile
 
 	// What became of the clients. Each is in exactly one of these.
 	complete    int // got every line it should
@@ -99,6 +101,11 @@ func (r *runner) summarize(ctx context.Context, res *result) {
 	if start := r.start.Load(); start > 0 && last > start {
 		res.elapsed = time.Duration(last - start)
 	}
+	if r.cpuUsed.measured {
+		res.cpu = r.cpuUsed
+		res.cpu.deliveries = res.delivered
+		res.cpu.cpus = runtime.NumCPU()
+	}
 }
 
 // print writes the result for a person to read.
@@ -137,6 +144,7 @@ func (res *result) print(w io.Writer) {
 		fmt.Fprintf(w, "latency, from sending to receiving: p50 %s  p99 %s  max %s\n",
 			short(res.lat.percentile(50)), short(res.lat.percentile(99)), short(res.lat.max))
 	}
+	res.cpu.print(w)
 
 	if res.ok() {
 		fmt.Fprintf(w, "all %s clients got every line\n", commas(int64(cfg.clients)))
