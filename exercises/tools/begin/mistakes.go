@@ -9,6 +9,7 @@ package main
 //
 //	The mistake in a sentence or two, as the sheet warns about it.
 //	catch: TestThatCatchesIt          (for a sheet: the checker's property, e.g. "no data race")
+//	alone: why                        (optional: see below)
 //	--- server.go
 //	<<<<<<<
 //	the exact text of the answer (it must occur once)
@@ -18,6 +19,11 @@ package main
 //
 // Each run of a test counts: a mutant is caught in a run when its catch test fails
 // (or its test binary dies) in that run.
+//
+// With -jobs, several exercises are proved at once, which loads the machine far
+// more than the one busy core that the proof promises. A mutant whose catch
+// depends on how fast the server gets through its work says so in an alone: line,
+// and is proved after all the others, with only the busy core beside it.
 
 import (
 	"bufio"
@@ -45,6 +51,7 @@ type mutant struct {
 	name  string            // the file's name without .txt
 	about string            // the prose: what the mistake is
 	catch string            // the test (or checker property) that must catch it
+	alone string            // if not "", why it is proved with nothing else running
 	edits map[string][]edit // file name -> replacements, in order
 	path  string            // where it was read from, for messages
 }
@@ -90,6 +97,8 @@ func parseMutant(path string) (*mutant, error) {
 			return nil, bad("expected <<<<<<< or a --- FILE line")
 		case strings.HasPrefix(line, "catch:"):
 			m.catch = strings.TrimSpace(strings.TrimPrefix(line, "catch:"))
+		case strings.HasPrefix(line, "alone:"):
+			m.alone = strings.TrimSpace(strings.TrimPrefix(line, "alone:"))
 		default:
 			m.about = strings.TrimSpace(m.about + " " + strings.TrimSpace(line))
 		}
@@ -187,6 +196,23 @@ func proveMistakes(root string, names []string, runs int, busy bool, jobs int) e
 		wg     sync.WaitGroup
 		sem    = make(chan struct{}, max(jobs, 1))
 	)
+	prove := func(t target, alone bool) {
+		var out bytes.Buffer
+		start := time.Now()
+		proved, err := proveTarget(&out, root, t, runs, alone)
+		mu.Lock()
+		defer mu.Unlock()
+		os.Stdout.Write(out.Bytes())
+		switch {
+		case err != nil:
+			fmt.Printf("FAIL %s (%v): %v\n", t.name, since(start), err)
+			failed = append(failed, t.name)
+		case proved && alone:
+			fmt.Printf("ok   %s: the mistakes proved alone caught in every run (%v)\n", t.name, since(start))
+		case proved:
+			fmt.Printf("ok   %s: every mistake caught in every run (%v)\n", t.name, since(start))
+		}
+	}
 	// The last exercises of the course have the longest tests: they start first.
 	for _, t := range slices.Backward(ts) {
 		sem <- struct{}{}
@@ -194,47 +220,48 @@ func proveMistakes(root string, names []string, runs int, busy bool, jobs int) e
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var out bytes.Buffer
-			start := time.Now()
-			err := proveTarget(&out, root, t, runs)
-			mu.Lock()
-			defer mu.Unlock()
-			os.Stdout.Write(out.Bytes())
-			if err != nil {
-				fmt.Printf("FAIL %s (%v): %v\n", t.name, since(start), err)
-				failed = append(failed, t.name)
-			} else {
-				fmt.Printf("ok   %s: every mistake caught in every run (%v)\n", t.name, since(start))
-			}
+			prove(t, false)
 		}()
 	}
 	wg.Wait()
+	for _, t := range ts { // then the mutants that must be proved alone, one after the other
+		prove(t, true)
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("the checks of %s do not catch every mistake in every run, or fail the answer", strings.Join(failed, ", "))
 	}
 	return nil
 }
 
-func proveTarget(w io.Writer, root string, t target, runs int) error {
+// proveTarget proves the mutants of t that are not marked alone, and the answer,
+// or, if alone is true, the mutants marked alone (and not the answer again). It
+// returns whether there was anything to prove.
+func proveTarget(w io.Writer, root string, t target, runs int, alone bool) (bool, error) {
 	paths, err := filepath.Glob(filepath.Join(root, t.mistakes, "*.txt"))
 	if err != nil {
-		return err
+		return true, err
 	}
 	sort.Strings(paths)
 	if len(paths) == 0 {
-		return fmt.Errorf("%s has no mistakes", t.mistakes)
+		return true, fmt.Errorf("%s has no mistakes", t.mistakes)
 	}
-	var ms []*mutant
+	var all, ms []*mutant // every mutant; those proved now
 	for _, p := range paths {
 		m, err := parseMutant(p)
 		if err != nil {
-			return err
+			return true, err
 		}
-		ms = append(ms, m)
+		all = append(all, m)
+		if (m.alone != "") == alone {
+			ms = append(ms, m)
+		}
+	}
+	if alone && len(ms) == 0 {
+		return false, nil
 	}
 	scratch := filepath.Join(root, ".tmp", "mistakes", t.name)
 	if err := os.RemoveAll(scratch); err != nil {
-		return err
+		return true, err
 	}
 	defer os.RemoveAll(scratch)
 
@@ -243,16 +270,16 @@ func proveTarget(w io.Writer, root string, t target, runs int) error {
 	for _, name := range append([]string{"answer"}, names(ms)...) {
 		dir := filepath.Join(scratch, name)
 		if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, filepath.FromSlash(t.answer)))); err != nil {
-			return err
+			return true, err
 		}
 		if err := copyModule(root, t.answer, dir); err != nil {
-			return err
+			return true, err
 		}
 		dirs[name] = dir
 	}
 	for _, m := range ms {
 		if err := m.apply(dirs[m.name]); err != nil {
-			return err
+			return true, err
 		}
 	}
 
@@ -260,14 +287,14 @@ func proveTarget(w io.Writer, root string, t target, runs int) error {
 	if t.stage >= 0 {
 		checker := filepath.Join(scratch, "check"+exe())
 		if out, err := goCmd(root, "build", "-o", checker, "./exercises/tools/check"); err != nil {
-			return fmt.Errorf("building the checker: %v\n%s", err, out)
+			return true, fmt.Errorf("building the checker: %v\n%s", err, out)
 		}
 		// The checker builds each program once and checks the property runs
 		// times over. The answer is checked once for each property its
 		// mutants are caught by; each mutant once.
 		answered := map[string]bool{}
 		for _, m := range ms {
-			if !answered[m.catch] {
+			if !answered[m.catch] && !alone { // alone, the answer has been checked already
 				answered[m.catch] = true
 				began := time.Now()
 				passed, out := checkProperty(checker, t.stage, dirs["answer"], m.catch, runs)
@@ -286,25 +313,32 @@ func proveTarget(w io.Writer, root string, t target, runs int) error {
 			fmt.Fprintf(w, "ok   %s/%s: caught by %q in %d of %d runs (%v)\n", t.name, m.name, m.catch, runs, runs, since(began))
 		}
 	} else {
-		for _, name := range append([]string{"answer"}, names(ms)...) {
+		build := names(ms)
+		if !alone { // alone, the answer has been proved already
+			build = append([]string{"answer"}, build...)
+		}
+		for _, name := range build {
 			bin := filepath.Join(scratch, name+".test"+exe())
 			if out, err := goPkg(root, dirs[name], "test", "-race", "-c", "-o", bin); err != nil {
-				return fmt.Errorf("%s does not build with its tests: %v\n%s", name, err, out)
+				return true, fmt.Errorf("%s does not build with its tests: %v\n%s", name, err, out)
 			}
 		}
+		// The answer passes every catching test in every run: those of the
+		// mutants proved alone too.
 		var catches []string
-		for _, m := range ms {
+		for _, m := range all {
 			if !slices.Contains(catches, regexp.QuoteMeta(m.catch)) {
 				catches = append(catches, regexp.QuoteMeta(m.catch))
 			}
 		}
-		// The answer passes every catching test in every run.
-		bin := filepath.Join(scratch, "answer.test"+exe())
-		began := time.Now()
-		if out, err := runTest(bin, dirs["answer"], "^("+strings.Join(catches, "|")+")$", runs); err != nil {
-			bad = append(bad, fmt.Sprintf("the answer fails its own tests (%v):\n%s", err, tail(out)))
-		} else {
-			fmt.Fprintf(w, "ok   %s/answer: passed %s in %d of %d runs (%v)\n", t.name, strings.Join(catches, ", "), runs, runs, since(began))
+		if !alone {
+			bin := filepath.Join(scratch, "answer.test"+exe())
+			began := time.Now()
+			if out, err := runTest(bin, dirs["answer"], "^("+strings.Join(catches, "|")+")$", runs); err != nil {
+				bad = append(bad, fmt.Sprintf("the answer fails its own tests (%v):\n%s", err, tail(out)))
+			} else {
+				fmt.Fprintf(w, "ok   %s/answer: passed %s in %d of %d runs (%v)\n", t.name, strings.Join(catches, ", "), runs, runs, since(began))
+			}
 		}
 		for _, m := range ms {
 			began := time.Now()
@@ -313,13 +347,17 @@ func proveTarget(w io.Writer, root string, t target, runs int) error {
 				bad = append(bad, fmt.Sprintf("%s: %v", m.path, err))
 				continue
 			}
-			fmt.Fprintf(w, "ok   %s/%s: caught by %s in %d of %d runs (%v)\n", t.name, m.name, m.catch, caught, runs, since(began))
+			how := ""
+			if alone {
+				how = ", alone"
+			}
+			fmt.Fprintf(w, "ok   %s/%s: caught by %s in %d of %d runs%s (%v)\n", t.name, m.name, m.catch, caught, runs, how, since(began))
 		}
 	}
 	if len(bad) > 0 {
-		return errors.New(strings.Join(bad, "\n"))
+		return true, errors.New(strings.Join(bad, "\n"))
 	}
-	return nil
+	return true, nil
 }
 
 // checkProperty runs the checker on dir for one property, runs times over (it
