@@ -36,7 +36,7 @@ func newCPUMeter(addr string, pid int) cpuMeter {
 	m.pid, m.why = findServer(addr, pid)
 	if m.pid == os.Getpid() {
 		// Only a test does that: the server and the tool are one program.
-		m.pid, m.why = 0, "the server runs in this very process, so its CPU time is the tool's"
+		m.pid, m.why = 0, "the server runs in this very process, so its CPU time and memory are the tool's"
 	}
 	return m
 }
@@ -137,6 +137,7 @@ type cpuUse struct {
 	why        string        // why the server's is not measured
 	tick       time.Duration // the step in which the server's time is counted
 	quiet      bool          // why was said already, for an earlier run: do not repeat it
+	memoryToo  bool          // the server's memory is not measured either, for the same reason: say so too
 	deliveries int64         // made during the interval
 	cpus       int           // the machine's cores (runtime.NumCPU)
 }
@@ -264,7 +265,11 @@ func (u *cpuUse) print(w io.Writer) {
 		fmt.Fprintln(w, line)
 	}
 	if u.why != "" && !u.quiet {
-		fmt.Fprintf(w, "server CPU: not measured (%s)\n", u.why)
+		what := "CPU"
+		if u.memoryToo {
+			what = "CPU and memory"
+		}
+		fmt.Fprintf(w, "server %s: not measured (%s)\n", what, u.why)
 	}
 	if s := u.bottleneck(); s != "" {
 		fmt.Fprintln(w, s)

@@ -94,9 +94,18 @@ func TestServerInAnotherProcess(t *testing.T) {
 	assert.GreaterOrEqual(t, u.tool, time.Duration(0))
 	assert.GreaterOrEqual(t, u.machine, time.Duration(0))
 	assert.LessOrEqual(t, u.wall, time.Since(begin), "the interval is within the run")
+	// Its memory too, before the clients connected and with the four of them.
+	m := res.mem
+	require.True(t, m.measured)
+	assert.Equal(t, proc.Pid, m.pid)
+	assert.Empty(t, m.why)
+	assert.Equal(t, 4, m.clients)
+	assert.Positive(t, m.before)
+	assert.Positive(t, m.after)
 	var out bytes.Buffer
 	res.print(&out)
 	assert.Contains(t, out.String(), "\nCPU: server ")
+	assert.Contains(t, out.String(), "\nmemory: server ")
 	assert.NotContains(t, out.String(), "not measured")
 }
 

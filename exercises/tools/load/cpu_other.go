@@ -22,3 +22,6 @@ func serverTick() time.Duration { return 0 }
 
 // machineCPU is not known here: see cpu_linux.go.
 func machineCPU() (time.Duration, error) { return 0, errNoProc }
+
+// processRSS cannot read another process's memory here: see mem_linux.go.
+func processRSS(pid int) (int64, error) { return 0, errNoProc }

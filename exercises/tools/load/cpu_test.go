@@ -129,7 +129,9 @@ func TestRunMeasuresCPU(t *testing.T) {
 	}
 	var out bytes.Buffer
 	res.print(&out)
-	assert.Equal(t, 1, strings.Count(out.String(), "server CPU: not measured ("), out.String())
+	// The server's memory is not measured either, for the same reason: one line says it for both.
+	assert.Equal(t, 1, strings.Count(out.String(), "not measured ("), out.String())
+	assert.Contains(t, out.String(), "\nserver CPU and memory: not measured (the server runs in this very process")
 
 	// A run that never sends measures nothing, and says nothing of CPU.
 	quiet := startTestServer(t, silent)
@@ -152,9 +154,10 @@ func TestResultsCPUColumns(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(oldResults), 0o644))
 
 	// Appending to an old file: new lines have the three CPU columns, the
-	// server's empty when not measured.
+	// server's empty when not measured (and the memory's, here never measured:
+	// see TestResultsMemoryColumn).
 	base := row{label: "slow", mode: "chat", clients: 10, senders: 10, msgs: 1000, expected: 90000, delivered: 90000,
-		seconds: 0.02, perSecond: 4.5e6, ok: true}
+		seconds: 0.02, perSecond: 4.5e6, ok: true, rssPerClient: -1}
 	measured, unmeasured := base, base
 	measured.serverCPU, measured.toolCPU, measured.nsPerDelivery = 0.0234, 0.0154, 260.04
 	unmeasured.serverCPU, unmeasured.toolCPU, unmeasured.nsPerDelivery = -1, 0.016, -1
@@ -164,8 +167,8 @@ func TestResultsCPUColumns(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	require.Len(t, lines, 4, "no second header")
-	assert.True(t, strings.HasSuffix(lines[2], "\ttrue\t0.023\t0.015\t260.0"), "%q", lines[2])
-	assert.True(t, strings.HasSuffix(lines[3], "\ttrue\t\t0.016\t"), "%q", lines[3])
+	assert.True(t, strings.HasSuffix(lines[2], "\ttrue\t0.023\t0.015\t260.0\t"), "%q", lines[2])
+	assert.True(t, strings.HasSuffix(lines[3], "\ttrue\t\t0.016\t\t"), "%q", lines[3])
 
 	rows, err := readRows(path)
 	require.NoError(t, err)
@@ -182,7 +185,7 @@ func TestResultsCPUColumns(t *testing.T) {
 
 	// The table gains the column, empty where not known.
 	var out bytes.Buffer
-	writeTable(&out, append(m, row{label: "other", mode: "chat", clients: 2, nsPerDelivery: -1, ok: true}))
+	writeTable(&out, append(m, row{label: "other", mode: "chat", clients: 2, nsPerDelivery: -1, rssPerClient: -1, ok: true}))
 	table := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, table, 2+2)
 	assert.Contains(t, table[0], "| max | server ns/delivery | every line delivered |")
@@ -198,7 +201,7 @@ func TestResultsCPUColumns(t *testing.T) {
 	// A line with a wrong number of fields is still an error.
 	require.NoError(t, os.WriteFile(path, []byte(oldResults+"slow\tchat\t10\n"), 0o644))
 	_, err = readRows(path)
-	require.ErrorContains(t, err, ":3: 3 fields, want 17 (or 14")
+	require.ErrorContains(t, err, ":3: 3 fields, want 18 (or 17, without the memory, or 14,")
 }
 
 // TestReadOldResults: the results of RESULTS.md, from before the CPU columns,

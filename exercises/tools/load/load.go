@@ -22,7 +22,7 @@ type config struct {
 	msgs     int           // lines each sender sends
 	rate     float64       // lines per second for each sender; 0: as fast as the server takes them
 	mode     string        // "chat", "echo" or "auto"
-	pid      int           // the server's process, for its CPU time; 0: find it by the port
+	pid      int           // the server's process, for its CPU time and memory; 0: find it by the port
 	timeout  time.Duration // for the whole run, connecting included
 	progress io.Writer     // where the progress line goes, or nil
 	terminal bool          // progress is a terminal: rewrite one line instead of adding lines
@@ -102,9 +102,11 @@ func run(cfg config) (*result, error) {
 	// Find the server's process now, while it has only its listener open: the
 	// search reads the links of every open file on the machine.
 	meter := newCPUMeter(cfg.addr, cfg.pid)
+	// The server's memory, before any client connects: see mem.go.
+	mem := memMeter{pid: meter.pid, why: meter.why}.readBefore()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
-	r := &runner{cfg: cfg, begin: time.Now(), lat: &histogram{}, cpu: meter}
+	r := &runner{cfg: cfg, begin: time.Now(), lat: &histogram{}, cpu: meter, mem: mem}
 	r.clients = make([]*client, cfg.clients)
 	for i := range r.clients {
 		c := &client{id: i, sends: i < cfg.senders,
@@ -147,6 +149,10 @@ type runner struct {
 	cpu      cpuMeter
 	cpuWatch *cpuWatch // started when the sending starts; nil before
 	cpuUsed  cpuUse    // set when the watch stops
+
+	// The server's memory before the clients connect (set in run) and once
+	// they are all there (set in do, before the sending starts).
+	mem memUse
 
 	phase     atomic.Value // what the run is doing, for the progress line
 	connected atomic.Int64
@@ -216,6 +222,11 @@ func (r *runner) do(ctx context.Context) (*result, error) {
 		}
 	}
 
+	// Everybody is there, and nobody has sent yet: what do they cost the
+	// server? This waits, a second at most, for its memory to stop growing.
+	r.phase.Store("reading the server's memory")
+	r.mem.readAfter(ctx, r.liveClients())
+
 	r.phase.Store("running")
 	r.cpuWatch = r.cpu.watch(&r.delivered)
 	for _, c := range r.clients {
@@ -224,6 +235,27 @@ func (r *runner) do(ctx context.Context) (*result, error) {
 		}
 	}
 	return res, nil
+}
+
+// liveClients is how many clients are connected now: dialed, and not hung up
+// on since. A client whose reader is done without an error is still connected:
+// it needs no more lines (a sender, with one sender).
+func (r *runner) liveClients() int {
+	n := 0
+	for _, c := range r.clients {
+		if c.conn == nil {
+			continue
+		}
+		select {
+		case <-c.done:
+			if c.readErr != nil { // it may be read: its reader is done
+				continue
+			}
+		default:
+		}
+		n++
+	}
+	return n
 }
 
 // dial connects c and starts its reader.
@@ -326,6 +358,10 @@ func (r *runner) detect(ctx context.Context) (string, error) {
 // time ran out first.
 func (r *runner) greetAll(ctx context.Context) bool {
 	first := r.clients[0]
+	// The first client's reader also ends, without an error, once it has all
+	// the lines it wants: with -senders 1, that is none, and any line at all (a
+	// server's "guest7 joined") ends it. Only an error means the server hung up.
+	firstDone := first.done
 	fmt.Fprintf(first.conn, "%s\n", greeting)
 	tick := time.NewTicker(greetEvery)
 	defer tick.Stop()
@@ -339,8 +375,11 @@ func (r *runner) greetAll(ctx context.Context) bool {
 				waiting = false
 			case <-c.done: // it was hung up on, or needs no line: the summary will say
 				waiting = false
-			case <-first.done:
-				return false // the server hung up on the one who greets
+			case <-firstDone:
+				if first.readErr != nil { // it may be read: its reader is done
+					return false // the server hung up on the one who greets
+				}
+				firstDone = nil // it needs no more lines: greet on
 			case <-ctx.Done():
 				return false
 			case <-tick.C:

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -288,6 +289,45 @@ func TestOneSender(t *testing.T) {
 	assert.True(t, res.ok())
 }
 
+// TestGreeterNeedsNoLine: with -senders 1, the one who greets wants no line,
+// so its reader ends, without an error, at the first line it gets (a server's
+// "guest7 joined", say). That is not the server hanging up on it: the greeting
+// goes on until everybody has heard it. Here the second client hears only the
+// second greeting, once the greeter's reader is surely done.
+func TestGreeterNeedsNoLine(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	greeterConn, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer greeterConn.Close()
+	serverSide, err := l.Accept()
+	require.NoError(t, err)
+	defer serverSide.Close()
+
+	newClient := func(id int) *client {
+		return &client{id: id, heard: make(chan struct{}), done: make(chan struct{})}
+	}
+	greeter, listener := newClient(0), newClient(1)
+	greeter.conn, listener.conn = greeterConn, greeterConn // the listener is never written to
+	close(greeter.done)                                    // its reader is done: it had all it wanted
+	go func() {
+		sc := bufio.NewScanner(serverSide)
+		for n := 1; sc.Scan(); n++ {
+			if n == 2 {
+				close(listener.heard)
+			}
+		}
+	}()
+	r := &runner{clients: []*client{greeter, listener}}
+	assert.True(t, r.greetAll(context.Background()), "the greeting went on until the listener heard it")
+
+	// When the server did hang up on the greeter, there is no point going on.
+	greeter.readErr = io.EOF
+	listener.heard = make(chan struct{})
+	assert.False(t, r.greetAll(context.Background()))
+}
+
 // TestPaced: at 40 lines/s, 5 lines take at least the 4 gaps between them.
 func TestPaced(t *testing.T) {
 	s := startTestServer(t, echo)
@@ -467,8 +507,9 @@ func TestCommandLine(t *testing.T) {
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
 	assert.Contains(t, stdout.String(), "delivered 10 of 10 lines") // 2 clients × 5 lines × 1 other
 	assert.Contains(t, stdout.String(), "delivered 36 of 36 lines") // 4 × 3 × 3
-	// The server is this test: its CPU is not measured, which four runs say once.
-	assert.Equal(t, 1, strings.Count(stdout.String(), "server CPU: not measured ("), stdout.String())
+	// The server is this test: its CPU and memory are not measured, which four runs say once.
+	assert.Equal(t, 1, strings.Count(stdout.String(), "not measured ("), stdout.String())
+	assert.Equal(t, 1, strings.Count(stdout.String(), "server CPU and memory: not measured ("), stdout.String())
 
 	stdout.Reset()
 	svg := filepath.Join(dir, "chart.svg")

@@ -1,8 +1,9 @@
 // Load measures a chat server, or an echo server, of this workbook: it connects
 // many clients, has them send lines, and reports how many lines per second were
 // delivered and how long each took, from the moment it was sent to the moment
-// it arrived, and the CPU time that cost the server and the tool itself. Start a
-// server in one terminal, and in another:
+// it arrived, the CPU time that cost the server and the tool itself, and how
+// much memory each connected client cost the server. Start a server in one
+// terminal, and in another:
 //
 //	go run ./exercises/tools/load -clients 100 -msgs 1000              # as fast as it goes
 //	go run ./exercises/tools/load -clients 100 -msgs 1000 -rate 200    # 200 lines/s per client
@@ -36,7 +37,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.senders, "senders", 0, "how many of the clients send, to a chat server (0: all); the others only listen")
 	fs.Float64Var(&cfg.rate, "rate", 0, "lines per second each client sends (0: as fast as the server takes them)")
 	fs.StringVar(&cfg.mode, "mode", "auto", "`chat` (each line goes to the others), echo (it comes back), or auto (ask the server)")
-	fs.IntVar(&cfg.pid, "pid", 0, "the server's process `id`, to report its CPU time (0: the process listening on -addr's port; Linux only)")
+	fs.IntVar(&cfg.pid, "pid", 0, "the server's process `id`, to report its CPU time and memory (0: the process listening on -addr's port; Linux only)")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "give up after this long, and report what arrived")
 	sweep := fs.String("sweep", "", "run once for each of these client counts, `N[:M],...`: M, if given, replaces -msgs")
 	repeat := fs.Int("repeat", 1, "do it all this many times (-report shows the median)")
@@ -128,6 +129,10 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		if why := res.cpu.why; why != "" {
 			res.cpu.quiet = said[why]
 			said[why] = true
+		}
+		if why := res.mem.why; why != "" && !res.mem.quiet {
+			res.mem.quiet = said["memory: "+why]
+			said["memory: "+why] = true
 		}
 		res.print(stdout)
 		if !res.ok() {

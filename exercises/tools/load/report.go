@@ -15,14 +15,18 @@ import (
 
 // A results file keeps one line per run, its fields separated by tabs, so that
 // runs against different servers, one after the other, end up in one table.
-// The last three, the CPU times, came later: a file may have lines without
-// them, and they are empty when not measured.
+// The last four came later: first the three CPU times, then the server's
+// memory per client. A file may have lines without them (older versions of the
+// tool wrote 14 fields, then 17), and they are empty when not measured.
 var resultsHeader = []string{"label", "mode", "clients", "senders", "msgs", "rate",
 	"expected", "delivered", "seconds", "per_second", "p50_ns", "p99_ns", "max_ns", "ok",
-	"server_cpu_s", "tool_cpu_s", "server_ns_per_delivery"}
+	"server_cpu_s", "tool_cpu_s", "server_ns_per_delivery", "server_rss_per_client_kib"}
 
-// oldFields is how many fields a line had before the CPU times.
-const oldFields = 14
+// How many fields a line had before the CPU times, and before the memory.
+const (
+	oldFields = 14
+	cpuFields = 17
+)
 
 // row is one line of a results file.
 type row struct {
@@ -36,7 +40,10 @@ type row struct {
 	// CPU seconds of the server and of the tool during the run, and the
 	// server's nanoseconds per delivery; negative: not measured.
 	serverCPU, toolCPU, nsPerDelivery float64
-	runs                              int // with medians: how many runs this row sums up
+	// How much the server's memory (RSS) grew per connected client, in KiB;
+	// negative: not measured.
+	rssPerClient float64
+	runs         int // with medians: how many runs this row sums up
 }
 
 func rowOf(label string, res *result) row {
@@ -44,7 +51,7 @@ func rowOf(label string, res *result) row {
 		msgs: res.cfg.msgs, rate: res.cfg.rate, expected: res.expected, delivered: res.delivered,
 		seconds: res.elapsed.Seconds(), perSecond: res.perSecond(),
 		p50: res.lat.percentile(50), p99: res.lat.percentile(99), max: res.lat.max, ok: res.ok(),
-		serverCPU: -1, toolCPU: -1, nsPerDelivery: -1}
+		serverCPU: -1, toolCPU: -1, nsPerDelivery: -1, rssPerClient: res.mem.perClientKiB()}
 	if u := res.cpu; u.measured {
 		if u.server >= 0 {
 			r.serverCPU, r.nsPerDelivery = u.server.Seconds(), u.nsPerDelivery()
@@ -61,7 +68,8 @@ func (r row) fields() []string {
 		strconv.FormatFloat(r.rate, 'g', -1, 64), strconv.FormatInt(r.expected, 10), strconv.FormatInt(r.delivered, 10),
 		strconv.FormatFloat(r.seconds, 'f', 4, 64), strconv.FormatFloat(r.perSecond, 'f', 0, 64),
 		strconv.FormatInt(int64(r.p50), 10), strconv.FormatInt(int64(r.p99), 10), strconv.FormatInt(int64(r.max), 10),
-		strconv.FormatBool(r.ok), known(r.serverCPU, 3), known(r.toolCPU, 3), known(r.nsPerDelivery, 1)}
+		strconv.FormatBool(r.ok), known(r.serverCPU, 3), known(r.toolCPU, 3), known(r.nsPerDelivery, 1),
+		known(r.rssPerClient, 2)}
 }
 
 // known writes v with prec decimals, or "" if it is negative: not measured.
@@ -96,9 +104,9 @@ func readRows(path string) ([]row, error) {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) != len(resultsHeader) && len(fields) != oldFields {
-			return nil, fmt.Errorf("%s:%d: %d fields, want %d (or %d, without the CPU times)",
-				path, n, len(fields), len(resultsHeader), oldFields)
+		if len(fields) != len(resultsHeader) && len(fields) != cpuFields && len(fields) != oldFields {
+			return nil, fmt.Errorf("%s:%d: %d fields, want %d (or %d, without the memory, or %d, without the CPU times either)",
+				path, n, len(fields), len(resultsHeader), cpuFields, oldFields)
 		}
 		if fields[0] == resultsHeader[0] {
 			continue // a header
@@ -121,15 +129,18 @@ func readRows(path string) ([]row, error) {
 		r.seconds, r.perSecond = float(fields[8]), float(fields[9])
 		r.p50, r.p99, r.max = time.Duration(num(fields[10])), time.Duration(num(fields[11])), time.Duration(num(fields[12]))
 		r.ok = fields[13] == "true"
-		r.serverCPU, r.toolCPU, r.nsPerDelivery = -1, -1, -1
-		if len(fields) > oldFields {
-			maybe := func(s string) float64 {
-				if s == "" {
-					return -1
-				}
-				return float(s)
+		r.serverCPU, r.toolCPU, r.nsPerDelivery, r.rssPerClient = -1, -1, -1, -1
+		maybe := func(s string) float64 {
+			if s == "" {
+				return -1
 			}
+			return float(s)
+		}
+		if len(fields) >= cpuFields {
 			r.serverCPU, r.toolCPU, r.nsPerDelivery = maybe(fields[14]), maybe(fields[15]), maybe(fields[16])
+		}
+		if len(fields) > cpuFields {
+			r.rssPerClient = maybe(fields[17])
 		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
@@ -172,6 +183,7 @@ func medians(rows []row) []row {
 		m.serverCPU = medianKnown(g, func(r row) float64 { return r.serverCPU })
 		m.toolCPU = medianKnown(g, func(r row) float64 { return r.toolCPU })
 		m.nsPerDelivery = medianKnown(g, func(r row) float64 { return r.nsPerDelivery })
+		m.rssPerClient = medianKnown(g, func(r row) float64 { return r.rssPerClient })
 		out = append(out, m)
 	}
 	return out
@@ -211,17 +223,21 @@ func medianKnown(rows []row, f func(row) float64) float64 {
 }
 
 // writeTable writes rows as a Markdown table. If the server's CPU was measured
-// in any of them, the table has a column for its nanoseconds per delivery,
-// empty where it was not measured.
+// in any of them, the table has a column for its nanoseconds per delivery; if
+// its memory was, one for its memory per client; empty where not measured.
 func writeTable(w io.Writer, rows []row) {
 	withCPU := slices.ContainsFunc(rows, func(r row) bool { return r.nsPerDelivery >= 0 })
-	cpuHead, cpuRule := "", ""
+	withMem := slices.ContainsFunc(rows, func(r row) bool { return r.rssPerClient >= 0 })
+	extraHead, extraRule := "", ""
 	if withCPU {
-		cpuHead, cpuRule = " server ns/delivery |", "--:|"
+		extraHead, extraRule = extraHead+" server ns/delivery |", extraRule+"--:|"
+	}
+	if withMem {
+		extraHead, extraRule = extraHead+" server KiB/client |", extraRule+"--:|"
 	}
 	fmt.Fprintln(w, "| server | kind | clients | lines each | rate per client | runs | deliveries/s | p50 | p99 | max |"+
-		cpuHead+" every line delivered |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"+cpuRule+"---|")
+		extraHead+" every line delivered |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"+extraRule+"---|")
 	for _, r := range rows {
 		rate := "unpaced"
 		if r.rate > 0 {
@@ -231,16 +247,23 @@ func writeTable(w io.Writer, rows []row) {
 		if !r.ok {
 			every = fmt.Sprintf("**no**: %.0f%% (median)", 100*float64(r.delivered)/float64(max(r.expected, 1)))
 		}
-		cpu := ""
-		if withCPU {
-			cpu = " |"
-			if r.nsPerDelivery >= 0 {
-				cpu = " " + nanos(r.nsPerDelivery) + " |"
+		extra := ""
+		cell := func(v float64, format func(float64) string) {
+			if v < 0 {
+				extra += " |" // not measured
+			} else {
+				extra += " " + format(v) + " |"
 			}
+		}
+		if withCPU {
+			cell(r.nsPerDelivery, nanos)
+		}
+		if withMem {
+			cell(r.rssPerClient, kibs)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |%s %s |\n", r.label, r.mode,
 			commas(int64(r.clients)), commas(int64(r.msgs)), rate, r.runs, commas(int64(r.perSecond)),
-			short(r.p50), short(r.p99), short(r.max), cpu, every)
+			short(r.p50), short(r.p99), short(r.max), extra, every)
 	}
 }
 

@@ -25,6 +25,7 @@ type result struct {
 	elapsed   time.Duration // from the first line sent to the last one delivered
 	lat       *histogram    // how long each delivered line took
 	cpu       cpuUse        // the CPU time the server and the tool used meanwhile
+	mem       memUse        // the server's memory before the clients connected and once they were
 
 	// What became of the clients. Each is in exactly one of these.
 	complete    int // got every line it should
@@ -106,6 +107,11 @@ func (r *runner) summarize(ctx context.Context, res *result) {
 		res.cpu.deliveries = res.delivered
 		res.cpu.cpus = runtime.NumCPU()
 	}
+	res.mem = r.mem
+	if res.mem.measured && res.mem.why != "" && res.mem.why == res.cpu.why {
+		res.cpu.memoryToo = true // the CPU's line says it for both
+		res.mem.quiet = true
+	}
 }
 
 // print writes the result for a person to read.
@@ -145,6 +151,7 @@ func (res *result) print(w io.Writer) {
 			short(res.lat.percentile(50)), short(res.lat.percentile(99)), short(res.lat.max))
 	}
 	res.cpu.print(w)
+	res.mem.print(w)
 
 	if res.ok() {
 		fmt.Fprintf(w, "all %s clients got every line\n", commas(int64(cfg.clients)))
