@@ -185,8 +185,8 @@ func TestResultsCPUColumns(t *testing.T) {
 
 	// The table gains the column, empty where not known.
 	var out bytes.Buffer
-	writeTable(&out, append(m, row{label: "other", mode: "chat", clients: 2, nsPerDelivery: -1, rssPerClient: -1, ok: true}))
-	table := strings.Split(strings.TrimSpace(out.String()), "\n")
+	writeTable(&out, append(m, row{label: "other", mode: "chat", clients: 2, nsPerDelivery: -1, rssPerClient: -1, ok: true}), "")
+	table := tableLines(out.String())
 	require.Len(t, table, 2+2)
 	assert.Contains(t, table[0], "| max | server ns/delivery | every line delivered |")
 	assert.Equal(t, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|", table[1])
@@ -195,7 +195,7 @@ func TestResultsCPUColumns(t *testing.T) {
 
 	// Without any, the table is as it was.
 	out.Reset()
-	writeTable(&out, rows[:1])
+	writeTable(&out, rows[:1], "")
 	assert.NotContains(t, out.String(), "ns/delivery")
 
 	// A line with a wrong number of fields is still an error.
@@ -214,7 +214,7 @@ func TestReadOldResults(t *testing.T) {
 		require.Equal(t, -1.0, r.nsPerDelivery)
 	}
 	var out bytes.Buffer
-	writeTable(&out, medians(rows))
-	assert.Contains(t, out.String(), "| stage5 | chat | 100 | 100 | unpaced | 3 | 120,369 |")
+	writeTable(&out, medians(rows), "")
+	assert.Contains(t, out.String(), "| stage5 | chat | 100 | 100 | unpaced | 3 | 120,369 (117k–135k) |")
 	assert.NotContains(t, out.String(), "ns/delivery")
 }

@@ -515,7 +515,7 @@ func TestCommandLine(t *testing.T) {
 	svg := filepath.Join(dir, "chart.svg")
 	code = cli([]string{"-report", results, "-svg", svg}, &stdout, &stderr)
 	require.Equal(t, 0, code, "stderr:\n%s", &stderr)
-	table := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	table := tableLines(stdout.String())
 	require.Len(t, table, 4, "a header, a rule and the two configurations, run twice each:\n%s", &stdout)
 	assert.True(t, strings.HasPrefix(table[2], "| tiny chat | chat | 2 | 5 | unpaced | 2 |"), table[2])
 	assert.True(t, strings.HasPrefix(table[3], "| tiny chat | chat | 4 | 3 | unpaced | 2 |"), table[3])
@@ -572,6 +572,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{"-sweep", "10,lots"},
 		{"-repeat", "0"},
 		{"-svg", "x.svg"},
+		{"-baseline", "stage5"},
 		{"extra"},
 		{"-nosuchflag"},
 	} {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	results := fs.String("results", "", "append one line for each run to this `file` (tab-separated)")
 	report := fs.String("report", "", "run nothing: print this results `file` as a Markdown table (repeated runs: their median)")
 	svg := fs.String("svg", "", "with -report: also draw it as an SVG chart in this `file`")
+	baseline := fs.String("baseline", "", "with -report: add a column of deliveries/s as a multiple of this `server`'s (a -label), run by run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,10 +58,13 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return fail("unexpected argument %q", fs.Arg(0))
 	}
 	if *report != "" {
-		return printReport(*report, *svg, stdout, stderr)
+		return printReport(*report, *svg, *baseline, stdout, stderr)
 	}
 	if *svg != "" {
 		return fail("-svg draws a results file: give it with -report")
+	}
+	if *baseline != "" {
+		return fail("-baseline compares the servers of a results file: give it with -report")
 	}
 
 	runs := []config{cfg} // with -sweep, one config for each client count
@@ -148,16 +153,31 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// printReport prints a results file as a Markdown table, and draws it as an SVG
-// chart if svg is not empty.
-func printReport(path, svg string, stdout, stderr io.Writer) int {
+// printReport prints a results file as a Markdown table, with a column of
+// ratios to the baseline server's deliveries/s if baseline is not empty, and
+// draws it as an SVG chart if svg is not empty.
+func printReport(path, svg, baseline string, stdout, stderr io.Writer) int {
 	rows, err := readRows(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "load: %v\n", err)
 		return 1
 	}
+	if baseline != "" && !slices.ContainsFunc(rows, func(r row) bool { return r.label == baseline }) {
+		var labels []string
+		for _, r := range rows {
+			if !slices.Contains(labels, r.label) {
+				labels = append(labels, r.label)
+			}
+		}
+		has := "it has " + strings.Join(labels, ", ")
+		if len(labels) == 0 {
+			has = "it has no runs"
+		}
+		fmt.Fprintf(stderr, "load: -baseline %q: no run of that server in %s (%s)\n", baseline, path, has)
+		return 2
+	}
 	rows = medians(rows) // repeated runs become one row
-	writeTable(stdout, rows)
+	writeTable(stdout, rows, baseline)
 	if svg == "" {
 		return 0
 	}

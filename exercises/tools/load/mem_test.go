@@ -185,8 +185,8 @@ func TestResultsMemoryColumn(t *testing.T) {
 
 	// The table has a column for each measured figure, empty where not known.
 	var out bytes.Buffer
-	writeTable(&out, append(m, row{label: "other", mode: "chat", clients: 2, nsPerDelivery: -1, rssPerClient: -1, ok: true}))
-	table := strings.Split(strings.TrimSpace(out.String()), "\n")
+	writeTable(&out, append(m, row{label: "other", mode: "chat", clients: 2, nsPerDelivery: -1, rssPerClient: -1, ok: true}), "")
+	table := tableLines(out.String())
 	require.Len(t, table, 2+2)
 	assert.Contains(t, table[0], "| max | server ns/delivery | server KiB/client | every line delivered |")
 	assert.Equal(t, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|", table[1])
@@ -195,13 +195,13 @@ func TestResultsMemoryColumn(t *testing.T) {
 
 	// The memory without the CPU: only its column.
 	out.Reset()
-	writeTable(&out, []row{measured})
+	writeTable(&out, []row{measured}, "")
 	assert.Contains(t, out.String(), "| max | server KiB/client | every line delivered |")
 	assert.Contains(t, out.String(), "| 5.9 | yes |")
 
 	// Neither: the table is as it always was.
 	out.Reset()
-	writeTable(&out, rows[1:2])
+	writeTable(&out, rows[1:2], "")
 	assert.NotContains(t, out.String(), "KiB/client")
 	assert.NotContains(t, out.String(), "ns/delivery")
 }

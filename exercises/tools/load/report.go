@@ -43,7 +43,8 @@ type row struct {
 	// How much the server's memory (RSS) grew per connected client, in KiB;
 	// negative: not measured.
 	rssPerClient float64
-	runs         int // with medians: how many runs this row sums up
+	runs         int   // with medians: how many runs this row sums up
+	each         []row // with medians: those runs, in the file's order
 }
 
 func rowOf(label string, res *result) row {
@@ -172,7 +173,7 @@ func medians(rows []row) []row {
 	for _, k := range order {
 		g := groups[k]
 		m := g[0]
-		m.runs = len(g)
+		m.runs, m.each = len(g), g
 		m.ok = !slices.ContainsFunc(g, func(r row) bool { return !r.ok })
 		m.expected = median(g, func(r row) int64 { return r.expected })
 		m.delivered = median(g, func(r row) int64 { return r.delivered })
@@ -212,6 +213,11 @@ func medianKnown(rows []row, f func(row) float64) float64 {
 			v = append(v, x)
 		}
 	}
+	return medianOf(v)
+}
+
+// medianOf is the median of v, which it sorts, or -1 if v is empty.
+func medianOf(v []float64) float64 {
 	if len(v) == 0 {
 		return -1
 	}
@@ -222,23 +228,32 @@ func medianKnown(rows []row, f func(row) float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// writeTable writes rows as a Markdown table. If the server's CPU was measured
-// in any of them, the table has a column for its nanoseconds per delivery; if
-// its memory was, one for its memory per client; empty where not measured.
-func writeTable(w io.Writer, rows []row) {
+// writeTable writes rows as a Markdown table, then notes on what it shows. If
+// the server's CPU was measured in any of them, the table has a column for its
+// nanoseconds per delivery; if its memory was, one for its memory per client;
+// empty where not measured. A row of several runs shows their spread next to
+// the median: deliveries/s, p99 and those two. If baseline is not empty, a
+// column gives each row's deliveries/s as a multiple of the baseline server's,
+// run by run (see ratios).
+func writeTable(w io.Writer, rows []row, baseline string) {
 	withCPU := slices.ContainsFunc(rows, func(r row) bool { return r.nsPerDelivery >= 0 })
 	withMem := slices.ContainsFunc(rows, func(r row) bool { return r.rssPerClient >= 0 })
-	extraHead, extraRule := "", ""
+	ratioHead, ratioRule, extraHead, extraRule := "", "", "", ""
+	var against []ratio
+	if baseline != "" {
+		against = ratios(rows, baseline)
+		ratioHead, ratioRule = " × "+baseline+" |", "--:|"
+	}
 	if withCPU {
 		extraHead, extraRule = extraHead+" server ns/delivery |", extraRule+"--:|"
 	}
 	if withMem {
 		extraHead, extraRule = extraHead+" server KiB/client |", extraRule+"--:|"
 	}
-	fmt.Fprintln(w, "| server | kind | clients | lines each | rate per client | runs | deliveries/s | p50 | p99 | max |"+
-		extraHead+" every line delivered |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"+extraRule+"---|")
-	for _, r := range rows {
+	fmt.Fprintln(w, "| server | kind | clients | lines each | rate per client | runs | deliveries/s |"+ratioHead+
+		" p50 | p99 | max |"+extraHead+" every line delivered |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|"+ratioRule+"--:|--:|--:|"+extraRule+"---|")
+	for i, r := range rows {
 		rate := "unpaced"
 		if r.rate > 0 {
 			rate = fmt.Sprintf("%g/s", r.rate)
@@ -247,23 +262,32 @@ func writeTable(w io.Writer, rows []row) {
 		if !r.ok {
 			every = fmt.Sprintf("**no**: %.0f%% (median)", 100*float64(r.delivered)/float64(max(r.expected, 1)))
 		}
+		perSecond := commas(int64(r.perSecond)) + r.spread(func(r row) float64 { return r.perSecond }, compact,
+			func(v float64) string { return commas(int64(v)) })
+		if against != nil {
+			perSecond += " | " + against[i].String()
+		}
+		p99 := short(r.p99) + r.spreadDuration(func(r row) time.Duration { return r.p99 })
 		extra := ""
-		cell := func(v float64, format func(float64) string) {
+		cell := func(v float64, f func(row) float64, format func(float64) string) {
 			if v < 0 {
 				extra += " |" // not measured
 			} else {
-				extra += " " + format(v) + " |"
+				extra += " " + format(v) + r.spread(f, compact, format) + " |"
 			}
 		}
 		if withCPU {
-			cell(r.nsPerDelivery, nanos)
+			cell(r.nsPerDelivery, func(r row) float64 { return r.nsPerDelivery }, nanos)
 		}
 		if withMem {
-			cell(r.rssPerClient, kibs)
+			cell(r.rssPerClient, func(r row) float64 { return r.rssPerClient }, kibs)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |%s %s |\n", r.label, r.mode,
-			commas(int64(r.clients)), commas(int64(r.msgs)), rate, r.runs, commas(int64(r.perSecond)),
-			short(r.p50), short(r.p99), short(r.max), extra, every)
+			commas(int64(r.clients)), commas(int64(r.msgs)), rate, r.runs, perSecond,
+			short(r.p50), p99, short(r.max), extra, every)
+	}
+	for _, note := range notes(rows, baseline, against, withCPU, withMem) {
+		fmt.Fprintf(w, "\n%s\n", note)
 	}
 }
 
