@@ -321,14 +321,20 @@ func (wd *webDriver) waitText(t *testing.T, w, sel, want string) {
 	}
 }
 
-// waitLine waits until window w shows line in its log, as text.
+// waitLine waits until window w shows line in its log, as text. It fails at once
+// if the log holds anything but lines of text: a chat line became elements.
 func (wd *webDriver) waitLine(t *testing.T, w, line string) {
 	t.Helper()
 	var lines []string
 	if !until(func() bool {
 		lines = nil
-		for _, l := range wd.script(t, w, `return Array.from(document.querySelectorAll("#log li"), li => li.textContent)`).([]any) {
+		got := wd.script(t, w, `return [Array.from(document.querySelectorAll("#log li"), li => li.textContent),
+			Array.from(document.querySelectorAll("#log *:not(li)"), e => e.outerHTML)]`).([]any)
+		for _, l := range got[0].([]any) {
 			lines = append(lines, l.(string))
+		}
+		if elements := got[1].([]any); len(elements) > 0 {
+			t.Fatalf("a chat line became elements in the page (%v), not text: is it put in with innerHTML?", elements)
 		}
 		return slices.Contains(lines, line)
 	}) {
