@@ -188,12 +188,12 @@ func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-max-clients", "0"}, {"-max-per-addr", "0"}, {"-max-line", "0"},
 		{"-max-queue", "100"}, {"-idle", "0s"}, {"-write-timeout", "-1s"},
-		{"-shutdown-timeout", "0s"}, {"extra"}, {"-no-such-flag"},
+		{"-shutdown-timeout", "0s"}, {"-coalesce", "-1ms"}, {"-coalesce", "2s"}, {"extra"}, {"-no-such-flag"},
 	} {
 		_, err := parseFlags(args, nil, io.Discard)
 		require.Error(t, err, "%q", args)
 	}
 	_, err := parseFlags([]string{"-max-per-addr", "5", "-idle", "10m", "-max-queue", "1000000",
-		"-write-timeout", "5s", "-shutdown-timeout", "2s", "-max-line", "500", "-max-clients", "9"}, nil, io.Discard)
+		"-write-timeout", "5s", "-shutdown-timeout", "2s", "-max-line", "500", "-max-clients", "9", "-coalesce", "0"}, nil, io.Discard)
 	require.NoError(t, err)
 }

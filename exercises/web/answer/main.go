@@ -46,6 +46,7 @@ func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, e
 		"drop a client that falls `bytes` behind; all the queues together take no more")
 	fs.DurationVar(&s.IdleTimeout, "idle", s.IdleTimeout, "hang up on a client silent for this `long`")
 	fs.DurationVar(&s.WriteTimeout, "write-timeout", s.WriteTimeout, "drop a client a write to which takes this `long`")
+	fs.DurationVar(&s.Coalesce, "coalesce", s.Coalesce, "write to a client at most once in this `long`, so that lines go out together (0: at once)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 5*time.Second, "on Ctrl+C or SIGTERM, stop within this `long`")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -57,6 +58,8 @@ func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, e
 		return nil, errors.New("-max-clients, -max-per-addr and -max-line must be at least 1")
 	case s.MaxQueue < 2*(s.MaxLine+maxName+3):
 		return nil, fmt.Errorf("-max-queue must be at least %d bytes: twice a line of -max-line bytes with its name", 2*(s.MaxLine+maxName+3))
+	case s.Coalesce < 0 || s.Coalesce > time.Second:
+		return nil, errors.New("-coalesce must be between 0 and 1s")
 	case s.IdleTimeout <= 0 || s.WriteTimeout <= 0 || cfg.shutdownTimeout <= 0:
 		return nil, errors.New("-idle, -write-timeout and -shutdown-timeout must be more than 0")
 	}

@@ -33,6 +33,7 @@ type Server struct {
 	MaxQueue     int           // bytes a client may fall behind; it bounds all the queues together, too
 	IdleTimeout  time.Duration // a client that sends nothing for this long is hung up on
 	WriteTimeout time.Duration // a write to a client that takes longer drops it
+	Coalesce     time.Duration // a writer waits this long after a write before the next (see write)
 
 	log    *log.Logger
 	ctx    context.Context    // cancelled by Close: every client is hung up on
@@ -74,9 +75,10 @@ type client struct {
 	host string        // the IP address it comes from
 	wake chan struct{} // rung when the log has something for this client alone; capacity 1
 
-	deadline time.Time    // the write deadline set last; only the writer uses it
-	writing  atomic.Bool  // the writer is in a Write: waiting for the network, maybe
-	linger   atomic.Int64 // once hanging up: when to stop reading, in UnixNano
+	deadline  time.Time    // the write deadline set last; only the writer uses it
+	lastWrite time.Time    // when the last write ended; only the writer uses it
+	writing   atomic.Bool  // the writer is in a Write: waiting for the network, maybe
+	linger    atomic.Int64 // once hanging up: when to stop reading, in UnixNano
 
 	pos    atomic.Int64          // how far into the log the writer has got: everything before is sent
 	stopAt atomic.Pointer[entry] // set when the client has left: the writer sends up to here and stops
@@ -98,6 +100,7 @@ func NewServer(logger *log.Logger) *Server {
 		MaxQueue:     64 << 20,
 		IdleTimeout:  10 * time.Minute,
 		WriteTimeout: 10 * time.Second,
+		Coalesce:     2 * time.Millisecond,
 
 		log: logger, ctx: ctx, cancel: cancel,
 		accepting: accepting, stopAccepting: stopAccepting,
