@@ -7,8 +7,8 @@
 # It builds each server and the load tool, then, round after round, starts each
 # server in turn on localhost:9999, measures it and stops it: the servers take
 # turns, so that the runs of one round were taken side by side, under the same
-# conditions. Every run is appended to results.tsv in this folder (the old one is
-# kept as results.tsv.old); then the table and the chart are printed from it.
+# conditions. Every run is written to a fresh results.tsv in this folder (git
+# keeps the one before); then the table and the chart are made from it.
 # Linux: the CPU and memory figures come from /proc.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -25,7 +25,7 @@ go build -o "$bin/load" ./$out
 
 # 10,000 clients need more than 10,000 open files, in the tool and in the server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-[[ -f $out/results.tsv ]] && mv $out/results.tsv $out/results.tsv.old
+rm -f $out/results.tsv
 
 for round in $(seq 1 "${ROUNDS:-3}"); do
   for s in "${servers[@]}"; do
