@@ -204,10 +204,10 @@ func TestResultsCPUColumns(t *testing.T) {
 	require.ErrorContains(t, err, ":3: 3 fields, want 18 (or 17, without the memory, or 14,")
 }
 
-// TestReadOldResults: the results of RESULTS.md, from before the CPU columns,
-// still make the same report.
+// TestReadOldResults: the results RESULTS.md had before the CPU columns (kept in
+// testdata) still make the same report.
 func TestReadOldResults(t *testing.T) {
-	rows, err := readRows("results.tsv")
+	rows, err := readRows("testdata/results-before-cpu.tsv")
 	require.NoError(t, err)
 	require.NotEmpty(t, rows)
 	for _, r := range rows {
