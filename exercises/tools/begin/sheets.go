@@ -172,7 +172,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: go run ./exercises/tools/begin NAME DIR      set exercise NAME up in DIR, a new folder inside the workbook
        go run ./exercises/tools/begin -list         every exercise, in teaching order, and where it starts
        go run ./exercises/tools/begin -prove all    (for CI) each starting point compiles and fails its tests
-       go run ./exercises/tools/begin -mistakes [-runs N] [-jobs J] all   (for CI) the checks catch every classic mistake, every run
+       go run ./exercises/tools/begin -mistakes [-runs N] [-jobs J] NAME...|all   the checks catch every classic mistake, every run (CI: -jobs 4 all)
        go run ./exercises/tools/begin -handout DIR [-stages 0-5]   a student edition of the workbook, with no answers
 
 NAME is ex2 to ex5 (the sheets that follow the stages) or an extension, such as names:

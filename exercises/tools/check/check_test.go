@@ -295,7 +295,7 @@ func TestRepeat(t *testing.T) {
 	} {
 		code, out := checkProgram(t, args...)
 		assert.Equal(t, 2, code, "%q", args)
-		assert.Contains(t, out, "-repeat takes", "%q", args)
+		assert.Contains(t, out, "check: -repeat ", "%q", args)
 	}
 }
 

@@ -78,8 +78,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	repeated := false // -repeat given, even -repeat 1: say "passed K of N runs"
 	fs.Visit(func(f *flag.Flag) { repeated = repeated || f.Name == "repeat" })
-	if repeated && (*repeat < 1 || *only == "") {
-		fmt.Fprintln(stderr, "check: -repeat takes a count of 1 or more, with -only PROPERTY")
+	switch {
+	case repeated && *only == "":
+		fmt.Fprintln(stderr, "check: -repeat checks one property over and over: give it with -only PROPERTY")
+		return 2
+	case repeated && *repeat < 1:
+		fmt.Fprintln(stderr, "check: -repeat takes a count of 1 or more")
 		return 2
 	}
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # measure.sh: the run behind RESULTS.md. From the root of the repository:
 #
-#   bash exercises/tools/load/measure.sh            # 3 rounds, about 25 minutes on 2 cores
+#   bash exercises/tools/load/measure.sh            # 3 rounds, about 12 minutes on 2 cores
 #   ROUNDS=1 bash exercises/tools/load/measure.sh   # one round, to try it
 #
 # It builds each server and the load tool, then, round after round, starts each
