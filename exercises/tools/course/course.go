@@ -121,3 +121,12 @@ func Table(link string) string {
 	}
 	return b.String()
 }
+
+// List is the extensions in teaching order, one link each, for the front page.
+func List(link string) string {
+	var links []string
+	for _, e := range Extensions {
+		links = append(links, fmt.Sprintf("[%s](%s%s/README.md)", e.Name, link, e.Name))
+	}
+	return strings.Join(links, ", ") + ".\n"
+}
