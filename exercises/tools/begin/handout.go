@@ -20,6 +20,9 @@ package main
 //     mine/NAME, the learner's own solution of that exercise;
 //   - a stage the teacher did not give becomes mine/exN, the learner's sheet N.
 //
+// Likewise sheet N, when stage N is held back, starts from the learner's sheet N-1,
+// and its tests (all but the hazard test) wait in exercises/_tests/exN.
+//
 // Left out: every answer/ program file, every mistakes/ folder (each mistake is a
 // piece of an answer), TEACHING.md, MISTAKES.md, CONTRIBUTING.md, CI, and the tests
 // of the tools (they test the teacher's tree). The client tool stays, tests and all:
@@ -117,6 +120,9 @@ func handout(root, dir string, stages []int) error {
 	for _, n := range stages {
 		given[fmt.Sprintf("stage%d", n)] = true
 	}
+	if !given["stage0"] || !given["stage1"] {
+		return errors.New("-stages must give stages 0 and 1: exercises 0 and 1 read them as they are, and exercise 2 starts from stage 1")
+	}
 	// Files at the top, then the stages given, whole.
 	for _, f := range []string{"go.mod", "go.sum", "LICENSE", ".gitignore"} {
 		if err := copyOne(filepath.Join(root, f), filepath.Join(dir, f)); err != nil {
@@ -149,6 +155,20 @@ func handout(root, dir string, stages []int) error {
 		return d.Name() != "testdata" && !strings.HasSuffix(d.Name(), "_test.go")
 	}); err != nil {
 		return err
+	}
+	// A sheet whose stage is held back keeps its tests, but the hazard test, in
+	// exercises/_tests/exN, where begin finds them.
+	for _, sh := range course.Sheets {
+		stage := fmt.Sprintf("stage%d", sh.Stage)
+		if given[stage] {
+			continue
+		}
+		if err := copyTree(filepath.Join(root, stage), filepath.Join(dir, "exercises", "_tests", fmt.Sprintf("ex%d", sh.Stage)),
+			func(rel string, d fs.DirEntry) bool {
+				return strings.HasSuffix(rel, "_test.go") && rel != "hazard_test.go" && !strings.Contains(rel, "/")
+			}); err != nil {
+			return err
+		}
 	}
 	for _, e := range course.Extensions {
 		if err := handoutExtension(root, dir, e, given); err != nil {
@@ -314,14 +334,8 @@ func copyOne(from, to string) error {
 	return os.WriteFile(to, b, 0o644)
 }
 
-// server is the best chat server a student edition holds: its last networked stage,
-// or the learner's own.
-func server(stages []int) string {
-	if last := stages[len(stages)-1]; last > 0 {
-		return fmt.Sprintf("stage%d", last)
-	}
-	return "mine/ex2"
-}
+// server is the best server a student edition holds: its last stage (stage 1 at least).
+func server(stages []int) string { return fmt.Sprintf("stage%d", stages[len(stages)-1]) }
 
 // studentReadme is the top page of a student edition.
 func studentReadme(stages []int) string {
@@ -346,7 +360,7 @@ MSYS2, or work in WSL2); on macOS nothing. Check your machine, from this folder:
 
 ## Chat
 
-    go run ./%s                         # a chat server on localhost:8888
+    go run ./%s                         # the server of the last stage given, on localhost:8888
     nc localhost 8888                        # in other terminals (telnet localhost 8888 works too)
     go run ./exercises/tools/client          # a Go client, for Windows or anywhere without nc
 
@@ -363,8 +377,9 @@ with begin, in a folder of your own under mine/:
 An extension that starts from another one's solution starts from yours: presence
 starts from your mine/names, so finish names first. An extension that starts from a
 stage your copy does not have starts from your own sheet (stage 5 is your
-mine/ex5). Commands in the sheets that name an `+"`answer/`"+` folder compare your work
-with the reference solution: they work in your teacher's copy.
+mine/ex5). Commands in the sheets that name an `+"`answer/`"+` folder, or a stage this
+copy does not have, compare your work with the reference solution: they work in your
+teacher's copy.
 
 The workbook is free to use and change under the MIT licence (LICENSE).
 `, stageList(stages), server(stages))

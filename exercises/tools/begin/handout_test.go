@@ -118,6 +118,42 @@ func TestHandoutRewritesStart(t *testing.T) {
 	require.ErrorContains(t, err, "presence starts from mine/names")
 
 	require.ErrorContains(t, handout(root, dir, []int{0}), "already exists")
+	require.ErrorContains(t, handout(root, filepath.Join(t.TempDir(), "c"), []int{0, 2, 3}), "stages 0 and 1")
+
+	// A sheet whose stage is held back: its tests are given, but the hazard test,
+	// and the next sheet starts from the learner's own work.
+	require.FileExists(t, filepath.Join(dir, "exercises", "_tests", "ex4", "server_test.go"))
+	require.NoFileExists(t, filepath.Join(dir, "exercises", "_tests", "ex4", "hazard_test.go"))
+	require.NoDirExists(t, filepath.Join(dir, "exercises", "_tests", "ex3"), "stage3 is given: its tests are in it")
+	err = beginSheet(dir, must(sheet("ex5")), filepath.Join(dir, "mine", "ex5"))
+	require.ErrorContains(t, err, "ex5 starts from mine/ex4, your exercise 4")
+	require.NoError(t, beginSheet(dir, must(sheet("ex4")), filepath.Join(dir, "mine", "ex4")))
+	for _, f := range []string{"main.go", "server.go", "server_test.go", "main_test.go"} {
+		require.FileExists(t, filepath.Join(dir, "mine", "ex4", f))
+	}
+	stage3, err := os.ReadFile(filepath.Join(root, "stage3", "server.go"))
+	require.NoError(t, err)
+	mine, err := os.ReadFile(filepath.Join(dir, "mine", "ex4", "server.go"))
+	require.NoError(t, err)
+	require.Equal(t, string(stage3), string(mine), "ex4 starts from stage3's program")
+	if testing.Short() {
+		return
+	}
+	// stage4's tests fail on stage3's program: there is work to do.
+	cmd := exec.Command("go", "test", "-count=1", "-failfast", "./mine/ex4")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "exercise 4's starting point passes its tests in the handout:\n%s", out)
+	require.Contains(t, string(out), "--- FAIL", "the tests did not run and fail:\n%s", out)
+}
+
+// sheet is the sheet called name, or an error.
+func sheet(name string) (course.Sheet, error) {
+	s, ok := sheetNamed(name)
+	if !ok {
+		return s, os.ErrNotExist
+	}
+	return s, nil
 }
 
 func TestParseStages(t *testing.T) {

@@ -55,7 +55,7 @@ func setUp(root string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s is ready in %s: %s's program, and stage%d's tests but its hazard_test.go "+
 			"(that one asserts the weakness you are about to fix). Read %s, edit, and then:\n\n"+
 			"\tgo test -race %s\n\tgo run ./exercises/tools/check -stage %d %s\n",
-			name, dir, s.From, s.Stage, s.Path(), pkg, s.Stage, dir)
+			name, dir, sheetFrom(root, s), s.Stage, s.Path(), pkg, s.Stage, dir)
 	} else {
 		fmt.Fprintf(stdout, "%s is ready in %s. Read exercises/%s/README.md, edit, then check it with:\n\n\t%s\n",
 			name, dir, name, testCommand(dir))
@@ -96,17 +96,49 @@ func beginSheet(root string, s course.Sheet, dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("%s already exists: choose a new folder (begin never overwrites your work)", dir)
 	}
+	from, tests := sheetFrom(root, s), sheetTests(root, s)
+	if _, err := os.Stat(filepath.Join(root, from)); err != nil {
+		return fmt.Errorf("ex%d starts from %s, your exercise %d: do that one first (go run ./exercises/tools/begin ex%d %s)",
+			s.Stage, from, s.Stage-1, s.Stage-1, from)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := copyFiles(filepath.Join(root, s.From), dir, func(n string) bool {
+	if err := copyFiles(filepath.Join(root, from), dir, func(n string) bool {
 		return strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
 	}); err != nil {
 		return err
 	}
-	return copyFiles(filepath.Join(root, fmt.Sprintf("stage%d", s.Stage)), dir, func(n string) bool {
+	return copyFiles(tests, dir, func(n string) bool {
 		return strings.HasSuffix(n, "_test.go") && n != "hazard_test.go"
 	})
+}
+
+// sheetFrom is the folder sheet s starts from: the stage before, or, in a
+// student edition without that stage, the learner's own previous sheet.
+func sheetFrom(root string, s course.Sheet) string {
+	if !exists(filepath.Join(root, s.From)) {
+		return fmt.Sprintf("mine/ex%d", s.Stage-1)
+	}
+	return s.From
+}
+
+// sheetTests is the folder of the tests sheet s leads to: its stage's folder, or,
+// in a student edition without that stage, exercises/_tests/exN.
+func sheetTests(root string, s course.Sheet) string {
+	if handed := sheetTestsHanded(root, s); exists(handed) {
+		return handed
+	}
+	return filepath.Join(root, fmt.Sprintf("stage%d", s.Stage))
+}
+
+func sheetTestsHanded(root string, s course.Sheet) string {
+	return filepath.Join(root, "exercises", "_tests", fmt.Sprintf("ex%d", s.Stage))
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // inside refuses a folder outside the workbook: there, go finds no go.mod, and
@@ -151,7 +183,7 @@ func listAll(root string, w io.Writer) error {
 		name := fmt.Sprintf("ex%d", s.Stage)
 		from := s.From + " as it is: nothing to copy"
 		if copies(s) {
-			from = fmt.Sprintf("%s's program, with stage%d's tests", s.From, s.Stage)
+			from = fmt.Sprintf("%s's program, with stage%d's tests", sheetFrom(root, s), s.Stage)
 		}
 		fmt.Fprintf(w, "  %-10s %s\n", name, from)
 	}
