@@ -95,6 +95,21 @@ func TestCompareDirs(t *testing.T) {
 	require.Equal(t, "--- /dev/null\n+++ "+filepath.Base(mine)+"/extra.go\n@@ -0,0 +1 @@\n+package main\n", d)
 }
 
+// The headers name each side by its folder, as typed: two answer/ folders stay apart.
+func TestLabelsNameBothFolders(t *testing.T) {
+	for _, c := range []struct{ old, new, wantOld, wantNew string }{
+		{"exercises/slow/answer", "exercises/hub/answer", "exercises/slow/answer", "exercises/hub/answer"},
+		{"stage2", "mine/ex2", "stage2", "mine/ex2"},
+		{"./stage2/", "mine/ex2", "stage2", "mine/ex2"},
+		{"../../../stage2", "../../../stage3", "stage2", "stage3"},
+		{"/tmp/a/slow/answer", "/tmp/b/hub/answer", "slow/answer", "hub/answer"},
+	} {
+		o, n := labels(filepath.FromSlash(c.old), filepath.FromSlash(c.new))
+		require.Equal(t, c.wantOld, o, c.old)
+		require.Equal(t, c.wantNew, n, c.new)
+	}
+}
+
 // apply applies unified diff d to text, checking every context and removed line.
 func apply(t *testing.T, text, d string) string {
 	t.Helper()

@@ -101,8 +101,9 @@ func compareDirs(oldDir, newDir string, keep func(string) bool) (string, error) 
 		}
 	}
 	var b strings.Builder
+	oldLabel, newLabel := labels(oldDir, newDir)
 	for _, name := range sortedKeys(names) {
-		oldName, newName := label(oldDir, name), label(newDir, name)
+		oldName, newName := oldLabel+"/"+name, newLabel+"/"+name
 		oldText, errOld := os.ReadFile(filepath.Join(oldDir, name))
 		newText, errNew := os.ReadFile(filepath.Join(newDir, name))
 		if errOld != nil && !os.IsNotExist(errOld) {
@@ -122,9 +123,27 @@ func compareDirs(oldDir, newDir string, keep func(string) bool) (string, error) 
 	return b.String(), nil
 }
 
-// label names a file the way the learner typed its folder, with forward slashes.
-func label(dir, name string) string {
-	return filepath.ToSlash(filepath.Join(filepath.Base(filepath.Clean(dir)), name))
+// labels name the two folders in the diff's headers the way the learner typed
+// them (exercises/slow/answer, mine/ex2), with forward slashes. A path from
+// outside the workbook's top folder (/tmp/x/mine, ../../../stage3) is cut to its
+// last folder, or to its last two where the last are the same (two answer/ folders).
+func labels(oldDir, newDir string) (string, string) {
+	short := func(dir string, n int) string {
+		d := filepath.ToSlash(filepath.Clean(dir))
+		if !filepath.IsAbs(dir) && d != ".." && !strings.HasPrefix(d, "../") {
+			return d
+		}
+		parts := strings.Split(d, "/")
+		if n > len(parts) {
+			n = len(parts)
+		}
+		return strings.Join(parts[len(parts)-n:], "/")
+	}
+	o, n := short(oldDir, 1), short(newDir, 1)
+	if o == n && filepath.Clean(oldDir) != filepath.Clean(newDir) {
+		o, n = short(oldDir, 2), short(newDir, 2)
+	}
+	return o, n
 }
 
 // moduleRoot finds the workbook's root folder, so -write works from any folder inside it.
