@@ -28,6 +28,22 @@ func TestChangesDiffIsCurrent(t *testing.T) {
 	}
 }
 
+// main.go is the same from stage1 to stage5 but its first line, the one that says
+// what the stage is: so each CHANGES.diff shows the lesson, in server.go, alone.
+func TestMainIsTheSameFromStage1On(t *testing.T) {
+	body := func(n int) string {
+		b, err := os.ReadFile(filepath.Join(root, stage(n), "main.go"))
+		require.NoError(t, err)
+		first, rest, _ := strings.Cut(string(b), "\n")
+		require.True(t, strings.HasPrefix(first, "// "+strings.ToUpper(stage(n)[:1])+stage(n)[1:]+" is "),
+			"%s/main.go's first line names the stage: %q", stage(n), first)
+		return rest
+	}
+	for n := 2; n <= 5; n++ {
+		require.Equal(t, body(1), body(n), "%s/main.go differs from stage1's below its first line", stage(n))
+	}
+}
+
 // From stage2 on, each lesson is a few dozen changed lines. A bigger diff usually means
 // code moved or was renamed without a reason in the lesson.
 func TestLessonsStaySmall(t *testing.T) {
