@@ -1,6 +1,6 @@
 // Package course is the workbook's teaching order, kept as data in one place: the
 // sheets that follow the stages, then the extension exercises. begin -list, the
-// tables of the READMEs and the checker all read it from here, so adding an
+// lists of the READMEs and the checker all read it from here, so adding an
 // exercise is one entry below (and a folder in the shape of the others).
 package course
 

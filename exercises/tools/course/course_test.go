@@ -13,11 +13,11 @@ import (
 // root is the workbook's top folder, seen from this package's folder.
 const root = "../../.."
 
-var update = flag.Bool("update", false, "rewrite the extension tables of the READMEs")
+var update = flag.Bool("update", false, "rewrite the lists of extensions in the READMEs")
 
 const begin, end = "<!-- BEGIN extensions -->\n", "<!-- END extensions -->"
 
-// The extension tables of the READMEs are made from Extensions: the teaching order
+// The lists of extensions in the READMEs are made from Extensions: the teaching order
 // lives here only. go test ./exercises/tools/course -update rewrites them.
 func TestReadmeTablesFollowTheCourse(t *testing.T) {
 	// The front page names the extensions, in order; the map of the exercises has
