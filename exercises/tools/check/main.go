@@ -26,6 +26,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"chatbook/exercises/tools/course"
 )
 
 func main() {
@@ -41,8 +43,9 @@ func main() {
 	os.Exit(code)
 }
 
-// lastStage is the workbook's last stage: stage0 to stage5.
-const lastStage = 5
+// lastStage is the workbook's last stage, the one the last sheet builds: the
+// teaching order is the course package's.
+var lastStage = course.Sheets[len(course.Sheets)-1].Stage
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)

@@ -122,6 +122,21 @@ func Table(link string) string {
 	return b.String()
 }
 
+// SheetTable renders the sheets as the Markdown table of exercises/README.md.
+func SheetTable() string {
+	var b strings.Builder
+	b.WriteString("| sheet | you start from | you build | check it with |\n|---|---|---|---|\n")
+	for _, s := range Sheets {
+		from, dir := s.From, s.From
+		if s.From != fmt.Sprintf("stage%d", s.Stage) {
+			from, dir = "a copy of "+s.From, s.Mine()
+		}
+		fmt.Fprintf(&b, "| [Exercise %d](ex%d.md) | %s | %s | `go run ./exercises/tools/check -stage %d %s` |\n",
+			s.Stage, s.Stage, from, s.Build, s.Stage, dir)
+	}
+	return b.String()
+}
+
 // List is the extensions in teaching order, one link each, for the front page.
 func List(link string) string {
 	var links []string

@@ -15,27 +15,28 @@ const root = "../../.."
 
 var update = flag.Bool("update", false, "rewrite the lists of extensions in the READMEs")
 
-const begin, end = "<!-- BEGIN extensions -->\n", "<!-- END extensions -->"
-
-// The lists of extensions in the READMEs are made from Extensions: the teaching order
-// lives here only. go test ./exercises/tools/course -update rewrites them.
-func TestReadmeTablesFollowTheCourse(t *testing.T) {
-	// The front page names the extensions, in order; the map of the exercises has
-	// the whole table.
-	for readme, want := range map[string]string{"README.md": List("exercises/"), "exercises/README.md": Table("")} {
-		path := filepath.Join(root, readme)
+// The lists of the READMEs are made from Sheets and Extensions: the teaching
+// order lives here only. go test ./exercises/tools/course -update rewrites them.
+func TestReadmeListsFollowTheCourse(t *testing.T) {
+	for _, g := range []struct{ readme, marker, want string }{
+		{"README.md", "extensions", List("exercises/")},  // the front page names them
+		{"exercises/README.md", "extensions", Table("")}, // the map has the whole table
+		{"exercises/README.md", "sheets", SheetTable()},
+	} {
+		begin, end := "<!-- BEGIN "+g.marker+" -->\n", "<!-- END "+g.marker+" -->"
+		path := filepath.Join(root, g.readme)
 		b, err := os.ReadFile(path)
 		require.NoError(t, err)
 		s := string(b)
 		i, j := strings.Index(s, begin), strings.Index(s, end)
-		require.True(t, i >= 0 && j > i, "%s has no %q ... %q markers", readme, begin, end)
+		require.True(t, i >= 0 && j > i, "%s has no %q ... %q markers", g.readme, begin, end)
 		if *update {
-			s = s[:i+len(begin)] + want + s[j:]
+			s = s[:i+len(begin)] + g.want + s[j:]
 			require.NoError(t, os.WriteFile(path, []byte(s), 0o644))
 			continue
 		}
-		require.Equal(t, want, s[i+len(begin):j],
-			"%s's list of extensions is not the course's: go test ./exercises/tools/course -update", readme)
+		require.Equal(t, g.want, s[i+len(begin):j],
+			"%s's list of %s is not the course's: go test ./exercises/tools/course -update", g.readme, g.marker)
 	}
 }
 
