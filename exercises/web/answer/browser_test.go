@@ -11,7 +11,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -95,23 +94,36 @@ type webDriver struct {
 	current string // the window the commands go to
 }
 
-// startBrowser starts chromedriver and a headless Chromium with a fresh profile,
-// and ends both when the test ends.
+// startBrowser starts a headless Chromium with a fresh profile, and chromedriver
+// to drive it, and ends both when the test ends. The test starts Chromium itself,
+// rather than letting chromedriver start it, so that both are its own children,
+// tied to it (see tie_linux_test.go): if the test binary dies without its cleanups
+// (killed, or a panic at -timeout), they die with it, and leave no browser behind.
 func startBrowser(t *testing.T) *webDriver {
 	t.Helper()
 	chromium, driver := findBrowser(t)
+	profile := t.TempDir() // removed after Chromium has ended: its cleanup comes later
+	devtools, said := startProcess(t, chromium, regexp.MustCompile(`DevTools listening on ws://([^/\s]+)/`),
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+profile, "--hide-scrollbars", "--remote-debugging-port=0",
+		"--disable-renderer-backgrounding", "--disable-background-timer-throttling", "about:blank")
+	if devtools == "" {
+		t.Fatalf("chromium ended without saying where its DevTools listen; it said:\n%s", said)
+	}
 	var base string
 	// chromedriver picks a free port for IPv4 and then wants the same one for
 	// IPv6; on a busy machine that one is now and then taken, and it exits at
 	// once. That is the machine, not the page: start it again, up to three times.
 	for try := 1; base == ""; try++ {
-		var out string
-		base, out = startDriver(t, driver)
-		if base == "" && try == 3 {
-			t.Fatalf("chromedriver ended three times without saying its port; it said:\n%s", out)
-		}
-		if base == "" {
-			t.Logf("chromedriver ended without saying its port (starting it again); it said:\n%s", out)
+		var port string
+		port, said = startProcess(t, driver, regexp.MustCompile(`started successfully on port (\d+)`), "--port=0")
+		if port != "" {
+			base = "http://127.0.0.1:" + port
+		} else if try == 3 {
+			t.Fatalf("chromedriver ended three times without saying its port; it said:\n%s", said)
+		} else {
+			t.Logf("chromedriver ended without saying its port (starting it again); it said:\n%s", said)
 		}
 	}
 
@@ -122,16 +134,8 @@ func startBrowser(t *testing.T) *webDriver {
 	}
 	wd.call(t, http.MethodPost, base+"/session", map[string]any{
 		"capabilities": map[string]any{"alwaysMatch": map[string]any{
-			"browserName": "chrome",
-			"goog:chromeOptions": map[string]any{
-				"binary": chromium,
-				"args": []string{
-					"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-					"--disable-background-networking", "--disable-component-update", "--disable-sync",
-					"--user-data-dir=" + t.TempDir(), "--hide-scrollbars",
-					"--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-				},
-			},
+			"browserName":        "chrome",
+			"goog:chromeOptions": map[string]any{"debuggerAddress": devtools}, // the Chromium above
 		}},
 	}, &session)
 	require.NotEmpty(t, session.SessionID)
@@ -140,48 +144,63 @@ func startBrowser(t *testing.T) *webDriver {
 	return wd
 }
 
-// startDriver starts chromedriver on a port of its choice and returns its
-// address, or "" and what it printed if it ended before naming a port. It is
-// stopped when the test ends.
-func startDriver(t *testing.T, driver string) (base, said string) {
+// startProcess starts the program at path, tied to the test, and waits until a
+// line of its output matches want. It returns the first submatch, or "" and what
+// the program said if it ended first. When the test ends, it is stopped (stopTied).
+func startProcess(t *testing.T, path string, want *regexp.Regexp, args ...string) (match, said string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, driver, "--port=0")
-	stdout, err := cmd.StdoutPipe()
+	r, w, err := os.Pipe()
 	require.NoError(t, err)
-	cmd.Stderr = cmd.Stdout
-	require.NoError(t, cmd.Start())
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = w, w
 	exited := make(chan struct{})
-	port := make(chan string, 1)
-	var output strings.Builder // what it says; read only after exited is closed
+	err = startTied(cmd, exited)
+	w.Close() // the program has its own copy; ours would keep r from ever ending
+	if err != nil {
+		r.Close()
+		t.Fatalf("starting %s: %v", path, err)
+	}
 	go func() {
-		defer close(exited)
-		started := regexp.MustCompile(`started successfully on port (\d+)`)
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
+		cmd.Wait()
+		close(exited)
+	}()
+	found := make(chan string, 1)
+	read := make(chan struct{})
+	var output strings.Builder // what it says; read only after read is closed
+	go func() {
+		defer close(read)
+		s := bufio.NewScanner(r)
+		for said := false; s.Scan(); {
 			output.WriteString(s.Text() + "\n")
-			if m := started.FindStringSubmatch(s.Text()); m != nil {
-				port <- m[1]
+			if m := want.FindStringSubmatch(s.Text()); m != nil && !said {
+				found <- m[1]
+				said = true
 			}
 		}
-		cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		cancel() // kills chromedriver; Chromium goes with it
-		<-exited
+		stopTied(cmd, exited, webWait)
+		r.Close() // in case something it started, and escaped, still holds the pipe
+		<-read
 	})
 	select {
-	case p := <-port:
-		return "http://127.0.0.1:" + p, ""
+	case m := <-found:
+		return m, ""
 	case <-exited:
 		select {
-		case p := <-port: // it said its port, then ended: the session will fail and say why
-			return "http://127.0.0.1:" + p, ""
-		default:
-			return "", output.String()
+		case <-read:
+		case <-time.After(webWait):
 		}
+		select {
+		case m := <-found: // it said it, then ended: the next command will fail and say why
+			return m, ""
+		default:
+		}
+		r.Close()
+		<-read
+		return "", output.String()
 	case <-time.After(webWait):
-		t.Fatal("chromedriver did not say its port in time")
+		t.Fatalf("%s did not say what we wait for (%s) in time", path, want)
 	}
 	return "", ""
 }
