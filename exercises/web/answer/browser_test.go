@@ -302,10 +302,16 @@ func (wd *webDriver) to(t *testing.T, w string) {
 	}
 }
 
+// open shows url in window w, with a page area of 560x417 pixels. (A window's
+// size is not its page's: Chromium's first window and the new ones differ by their
+// frames. Chromium's DevTools set the page's own size, through chromedriver.)
 func (wd *webDriver) open(t *testing.T, w, url string) {
 	t.Helper()
 	wd.to(t, w)
-	wd.call(t, http.MethodPost, wd.url+"/window/rect", map[string]int{"width": 560, "height": 560}, nil)
+	wd.call(t, http.MethodPost, wd.url+"/goog/cdp/execute", map[string]any{
+		"cmd":    "Emulation.setDeviceMetricsOverride",
+		"params": map[string]any{"width": 560, "height": 417, "deviceScaleFactor": 1, "mobile": false},
+	}, nil)
 	wd.call(t, http.MethodPost, wd.url+"/url", map[string]string{"url": url}, nil)
 }
 
