@@ -3,7 +3,8 @@ package main
 // The page in a real browser: headless Chromium, driven through chromedriver by
 // the few WebDriver commands below (WebDriver is plain JSON over HTTP; see
 // https://www.w3.org/TR/webdriver2/). It skips where Chromium or chromedriver is
-// missing, unless CHATBOOK_REQUIRE_BROWSER=1 (CI sets it), which makes that a failure.
+// missing, or nc is, unless CHATBOOK_REQUIRE_BROWSER=1 (CI sets it), which makes that
+// a failure.
 //
 //	go test -run Browser -v ./answer               # watch it
 //	go test -run Browser ./answer -screenshot      # also save testdata/screenshot.png
@@ -20,6 +21,7 @@ import (
 	"image/draw"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,6 +41,7 @@ const xss = "<img src=x onerror=alert(1)>"
 
 func TestBrowsersAndNcChat(t *testing.T) {
 	ws := startWeb(t, nil) // first, so that it is stopped (and checked for leaks) last
+	ncPath := findNc(t)
 	wd := startBrowser(t)
 	page := "http://" + ws.web + "/"
 
@@ -48,7 +51,7 @@ func TestBrowsersAndNcChat(t *testing.T) {
 	two := wd.newWindow(t)
 	wd.open(t, two, page)
 	wd.waitText(t, two, "#me", "you are guest2")
-	nc := joinTCP(t, ws.tcp)
+	nc := joinNc(t, ncPath, ws.tcp)
 	require.Equal(t, "Welcome guest3 (3 online)", nc.line(t))
 	wd.waitLine(t, one, "guest3 joined (3 online)")
 	wd.waitText(t, two, "#status", "3 online")
@@ -227,14 +230,85 @@ func findBrowser(t *testing.T) (chromium, driver string) {
 		}
 	}
 	if len(missing) > 0 {
-		msg := fmt.Sprintf("this test needs %s (on Debian or Ubuntu: apt-get install chromium chromium-driver)",
-			strings.Join(missing, " and "))
-		if os.Getenv("CHATBOOK_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		need(t, fmt.Sprintf("this test needs %s (on Debian or Ubuntu: apt-get install chromium chromium-driver)",
+			strings.Join(missing, " and ")))
 	}
 	return chromium, driver
+}
+
+// findNc returns the path of nc, or skips the test.
+func findNc(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("nc")
+	if err != nil {
+		need(t, "this test needs nc (on Debian or Ubuntu: apt-get install netcat-openbsd)")
+	}
+	return path
+}
+
+// need skips the test with msg, or fails it if CHATBOOK_REQUIRE_BROWSER=1: in CI,
+// a browser test that skipped would prove nothing.
+func need(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CHATBOOK_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// ncUser is nc itself, the real program, with pipes where a terminal would be.
+type ncUser struct {
+	stdin io.Writer
+	lines chan string // what nc prints, line by line; closed when it ends
+}
+
+// joinNc runs "nc HOST PORT", and kills it when the test ends.
+func joinNc(t *testing.T, path, addr string) *ncUser {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	cmd := exec.Command(path, host, port)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr // nc says what went wrong there, if anything does
+	require.NoError(t, cmd.Start())
+	u := &ncUser{stdin: stdin, lines: make(chan string, 1000)}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		defer close(u.lines)
+		for s := bufio.NewScanner(stdout); s.Scan(); {
+			u.lines <- s.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-read
+		cmd.Wait()
+	})
+	return u
+}
+
+// line returns the next line nc prints, without its "\n".
+func (u *ncUser) line(t *testing.T) string {
+	t.Helper()
+	select {
+	case s, ok := <-u.lines:
+		require.True(t, ok, "nc ended")
+		return s
+	case <-time.After(webWait):
+		t.Fatal("nc printed no line in time")
+	}
+	return ""
+}
+
+// send types s into nc, as a user would in the terminal.
+func (u *ncUser) send(t *testing.T, s string) {
+	t.Helper()
+	_, err := io.WriteString(u.stdin, s)
+	require.NoError(t, err)
 }
 
 // call sends one WebDriver command and decodes the "value" of the answer into out.
