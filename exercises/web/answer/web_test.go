@@ -292,6 +292,20 @@ func TestBrowsersHaveTheSameLimits(t *testing.T) {
 	require.Equal(t, "guest3 left (2 online)", n.line(t), "a closed tab leaves like a hung-up nc")
 }
 
+// The limit per address counts a browser at its own address, with the nc users
+// from there: the WebSocket must not hide where it comes from.
+func TestBrowsersCountPerAddress(t *testing.T) {
+	ws := startWeb(t, func(s *Server) { s.MaxPerAddr = 2 })
+	b := joinWS(t, ws.web)
+	require.Equal(t, "Welcome guest1 (1 online)", b.line(t))
+	n := joinTCP(t, ws.tcp)
+	require.Equal(t, "Welcome guest2 (2 online)", n.line(t))
+	full := "error: too many connections from 127.0.0.1 (the limit is 2)"
+	require.Equal(t, full, joinWS(t, ws.web).line(t), "a browser beyond the limit")
+	require.Equal(t, full, joinTCP(t, ws.tcp).line(t), "an nc user beyond the limit, counting the browser")
+	require.Regexp(t, `Connected 127\.0\.0\.1:\d+ as guest1`, ws.logs.String(), "the log names the browser's address")
+}
+
 // A browser that sends nothing is hung up on after -idle, like a TCP client.
 func TestSilentBrowserIsHungUpOn(t *testing.T) {
 	ws := startWeb(t, func(s *Server) { s.IdleTimeout = 300 * time.Millisecond })
