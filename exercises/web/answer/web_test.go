@@ -319,6 +319,27 @@ func TestSilentBrowserIsHungUpOn(t *testing.T) {
 		webWait, 10*time.Millisecond, "the log must say why, as for TCP clients")
 }
 
+// A browser keeps its connection open after it has the page, for the next
+// request. One that then says nothing for -idle is hung up on, as a silent nc is:
+// else a flood of such connections would hold the server's descriptors forever.
+func TestSilentPageConnectionIsClosed(t *testing.T) {
+	ws := startWeb(t, func(s *Server) { s.IdleTimeout = 300 * time.Millisecond })
+	conn, err := net.DialTimeout("tcp", ws.web, webWait)
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(webWait))
+	_, err = io.WriteString(conn, "GET /chat.css HTTP/1.1\r\nHost: "+ws.web+"\r\n\r\n")
+	require.NoError(t, err)
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	_, err = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, err)
+	require.False(t, resp.Close, "the server keeps the connection open for the next request")
+	_, err = r.ReadByte()
+	require.ErrorIs(t, err, io.EOF, "and closes it once it has been silent for -idle")
+}
+
 // A browser tab that stops reading (a phone that went into a tunnel) must not hold
 // up anybody: the others' chat goes on, and the server drops it once it is
 // -max-queue behind, as it drops any slow client, before it costs more memory.
