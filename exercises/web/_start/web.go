@@ -37,6 +37,7 @@ func (s *Server) ServeWeb(l net.Listener) error {
 	hs := &http.Server{
 		Handler:           headers(mux),
 		ReadHeaderTimeout: 10 * time.Second, // a client that never finishes its request is hung up on
+		IdleTimeout:       s.IdleTimeout,    // and one that keeps its connection open and says nothing, as nc is
 		ErrorLog:          s.log,
 	}
 	stop := context.AfterFunc(s.accepting, func() {

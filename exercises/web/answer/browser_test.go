@@ -3,7 +3,8 @@ package main
 // The page in a real browser: headless Chromium, driven through chromedriver by
 // the few WebDriver commands below (WebDriver is plain JSON over HTTP; see
 // https://www.w3.org/TR/webdriver2/). It skips where Chromium or chromedriver is
-// missing, unless CHATBOOK_REQUIRE_BROWSER=1 (CI sets it), which makes that a failure.
+// missing, or nc is, unless CHATBOOK_REQUIRE_BROWSER=1 (CI sets it), which makes that
+// a failure.
 //
 //	go test -run Browser -v ./answer               # watch it
 //	go test -run Browser ./answer -screenshot      # also save testdata/screenshot.png
@@ -11,7 +12,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -21,6 +21,7 @@ import (
 	"image/draw"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ const xss = "<img src=x onerror=alert(1)>"
 
 func TestBrowsersAndNcChat(t *testing.T) {
 	ws := startWeb(t, nil) // first, so that it is stopped (and checked for leaks) last
+	ncPath := findNc(t)
 	wd := startBrowser(t)
 	page := "http://" + ws.web + "/"
 
@@ -49,7 +51,7 @@ func TestBrowsersAndNcChat(t *testing.T) {
 	two := wd.newWindow(t)
 	wd.open(t, two, page)
 	wd.waitText(t, two, "#me", "you are guest2")
-	nc := joinTCP(t, ws.tcp)
+	nc := joinNc(t, ncPath, ws.tcp)
 	require.Equal(t, "Welcome guest3 (3 online)", nc.line(t))
 	wd.waitLine(t, one, "guest3 joined (3 online)")
 	wd.waitText(t, two, "#status", "3 online")
@@ -95,23 +97,36 @@ type webDriver struct {
 	current string // the window the commands go to
 }
 
-// startBrowser starts chromedriver and a headless Chromium with a fresh profile,
-// and ends both when the test ends.
+// startBrowser starts a headless Chromium with a fresh profile, and chromedriver
+// to drive it, and ends both when the test ends. The test starts Chromium itself,
+// rather than letting chromedriver start it, so that both are its own children,
+// tied to it (see tie_linux_test.go): if the test binary dies without its cleanups
+// (killed, or a panic at -timeout), they die with it, and leave no browser behind.
 func startBrowser(t *testing.T) *webDriver {
 	t.Helper()
 	chromium, driver := findBrowser(t)
+	profile := t.TempDir() // removed after Chromium has ended: its cleanup comes later
+	devtools, said := startProcess(t, chromium, regexp.MustCompile(`DevTools listening on ws://([^/\s]+)/`),
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+profile, "--hide-scrollbars", "--remote-debugging-port=0",
+		"--disable-renderer-backgrounding", "--disable-background-timer-throttling", "about:blank")
+	if devtools == "" {
+		t.Fatalf("chromium ended without saying where its DevTools listen; it said:\n%s", said)
+	}
 	var base string
 	// chromedriver picks a free port for IPv4 and then wants the same one for
 	// IPv6; on a busy machine that one is now and then taken, and it exits at
 	// once. That is the machine, not the page: start it again, up to three times.
 	for try := 1; base == ""; try++ {
-		var out string
-		base, out = startDriver(t, driver)
-		if base == "" && try == 3 {
-			t.Fatalf("chromedriver ended three times without saying its port; it said:\n%s", out)
-		}
-		if base == "" {
-			t.Logf("chromedriver ended without saying its port (starting it again); it said:\n%s", out)
+		var port string
+		port, said = startProcess(t, driver, regexp.MustCompile(`started successfully on port (\d+)`), "--port=0")
+		if port != "" {
+			base = "http://127.0.0.1:" + port
+		} else if try == 3 {
+			t.Fatalf("chromedriver ended three times without saying its port; it said:\n%s", said)
+		} else {
+			t.Logf("chromedriver ended without saying its port (starting it again); it said:\n%s", said)
 		}
 	}
 
@@ -122,16 +137,8 @@ func startBrowser(t *testing.T) *webDriver {
 	}
 	wd.call(t, http.MethodPost, base+"/session", map[string]any{
 		"capabilities": map[string]any{"alwaysMatch": map[string]any{
-			"browserName": "chrome",
-			"goog:chromeOptions": map[string]any{
-				"binary": chromium,
-				"args": []string{
-					"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-					"--disable-background-networking", "--disable-component-update", "--disable-sync",
-					"--user-data-dir=" + t.TempDir(), "--hide-scrollbars",
-					"--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-				},
-			},
+			"browserName":        "chrome",
+			"goog:chromeOptions": map[string]any{"debuggerAddress": devtools}, // the Chromium above
 		}},
 	}, &session)
 	require.NotEmpty(t, session.SessionID)
@@ -140,48 +147,63 @@ func startBrowser(t *testing.T) *webDriver {
 	return wd
 }
 
-// startDriver starts chromedriver on a port of its choice and returns its
-// address, or "" and what it printed if it ended before naming a port. It is
-// stopped when the test ends.
-func startDriver(t *testing.T, driver string) (base, said string) {
+// startProcess starts the program at path, tied to the test, and waits until a
+// line of its output matches want. It returns the first submatch, or "" and what
+// the program said if it ended first. When the test ends, it is stopped (stopTied).
+func startProcess(t *testing.T, path string, want *regexp.Regexp, args ...string) (match, said string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, driver, "--port=0")
-	stdout, err := cmd.StdoutPipe()
+	r, w, err := os.Pipe()
 	require.NoError(t, err)
-	cmd.Stderr = cmd.Stdout
-	require.NoError(t, cmd.Start())
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = w, w
 	exited := make(chan struct{})
-	port := make(chan string, 1)
-	var output strings.Builder // what it says; read only after exited is closed
+	err = startTied(cmd, exited)
+	w.Close() // the program has its own copy; ours would keep r from ever ending
+	if err != nil {
+		r.Close()
+		t.Fatalf("starting %s: %v", path, err)
+	}
 	go func() {
-		defer close(exited)
-		started := regexp.MustCompile(`started successfully on port (\d+)`)
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
+		cmd.Wait()
+		close(exited)
+	}()
+	found := make(chan string, 1)
+	read := make(chan struct{})
+	var output strings.Builder // what it says; read only after read is closed
+	go func() {
+		defer close(read)
+		s := bufio.NewScanner(r)
+		for said := false; s.Scan(); {
 			output.WriteString(s.Text() + "\n")
-			if m := started.FindStringSubmatch(s.Text()); m != nil {
-				port <- m[1]
+			if m := want.FindStringSubmatch(s.Text()); m != nil && !said {
+				found <- m[1]
+				said = true
 			}
 		}
-		cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		cancel() // kills chromedriver; Chromium goes with it
-		<-exited
+		stopTied(cmd, exited, webWait)
+		r.Close() // in case something it started, and escaped, still holds the pipe
+		<-read
 	})
 	select {
-	case p := <-port:
-		return "http://127.0.0.1:" + p, ""
+	case m := <-found:
+		return m, ""
 	case <-exited:
 		select {
-		case p := <-port: // it said its port, then ended: the session will fail and say why
-			return "http://127.0.0.1:" + p, ""
-		default:
-			return "", output.String()
+		case <-read:
+		case <-time.After(webWait):
 		}
+		select {
+		case m := <-found: // it said it, then ended: the next command will fail and say why
+			return m, ""
+		default:
+		}
+		r.Close()
+		<-read
+		return "", output.String()
 	case <-time.After(webWait):
-		t.Fatal("chromedriver did not say its port in time")
+		t.Fatalf("%s did not say what we wait for (%s) in time", path, want)
 	}
 	return "", ""
 }
@@ -208,14 +230,85 @@ func findBrowser(t *testing.T) (chromium, driver string) {
 		}
 	}
 	if len(missing) > 0 {
-		msg := fmt.Sprintf("this test needs %s (on Debian or Ubuntu: apt-get install chromium chromium-driver)",
-			strings.Join(missing, " and "))
-		if os.Getenv("CHATBOOK_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		need(t, fmt.Sprintf("this test needs %s (on Debian or Ubuntu: apt-get install chromium chromium-driver)",
+			strings.Join(missing, " and ")))
 	}
 	return chromium, driver
+}
+
+// findNc returns the path of nc, or skips the test.
+func findNc(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("nc")
+	if err != nil {
+		need(t, "this test needs nc (on Debian or Ubuntu: apt-get install netcat-openbsd)")
+	}
+	return path
+}
+
+// need skips the test with msg, or fails it if CHATBOOK_REQUIRE_BROWSER=1: in CI,
+// a browser test that skipped would prove nothing.
+func need(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CHATBOOK_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// ncUser is nc itself, the real program, with pipes where a terminal would be.
+type ncUser struct {
+	stdin io.Writer
+	lines chan string // what nc prints, line by line; closed when it ends
+}
+
+// joinNc runs "nc HOST PORT", and kills it when the test ends.
+func joinNc(t *testing.T, path, addr string) *ncUser {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	cmd := exec.Command(path, host, port)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr // nc says what went wrong there, if anything does
+	require.NoError(t, cmd.Start())
+	u := &ncUser{stdin: stdin, lines: make(chan string, 1000)}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		defer close(u.lines)
+		for s := bufio.NewScanner(stdout); s.Scan(); {
+			u.lines <- s.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-read
+		cmd.Wait()
+	})
+	return u
+}
+
+// line returns the next line nc prints, without its "\n".
+func (u *ncUser) line(t *testing.T) string {
+	t.Helper()
+	select {
+	case s, ok := <-u.lines:
+		require.True(t, ok, "nc ended")
+		return s
+	case <-time.After(webWait):
+		t.Fatal("nc printed no line in time")
+	}
+	return ""
+}
+
+// send types s into nc, as a user would in the terminal.
+func (u *ncUser) send(t *testing.T, s string) {
+	t.Helper()
+	_, err := io.WriteString(u.stdin, s)
+	require.NoError(t, err)
 }
 
 // call sends one WebDriver command and decodes the "value" of the answer into out.
@@ -283,10 +376,16 @@ func (wd *webDriver) to(t *testing.T, w string) {
 	}
 }
 
+// open shows url in window w, with a page area of 560x417 pixels. (A window's
+// size is not its page's: Chromium's first window and the new ones differ by their
+// frames. Chromium's DevTools set the page's own size, through chromedriver.)
 func (wd *webDriver) open(t *testing.T, w, url string) {
 	t.Helper()
 	wd.to(t, w)
-	wd.call(t, http.MethodPost, wd.url+"/window/rect", map[string]int{"width": 560, "height": 560}, nil)
+	wd.call(t, http.MethodPost, wd.url+"/goog/cdp/execute", map[string]any{
+		"cmd":    "Emulation.setDeviceMetricsOverride",
+		"params": map[string]any{"width": 560, "height": 417, "deviceScaleFactor": 1, "mobile": false},
+	}, nil)
 	wd.call(t, http.MethodPost, wd.url+"/url", map[string]string{"url": url}, nil)
 }
 

@@ -292,6 +292,20 @@ func TestBrowsersHaveTheSameLimits(t *testing.T) {
 	require.Equal(t, "guest3 left (2 online)", n.line(t), "a closed tab leaves like a hung-up nc")
 }
 
+// The limit per address counts a browser at its own address, with the nc users
+// from there: the WebSocket must not hide where it comes from.
+func TestBrowsersCountPerAddress(t *testing.T) {
+	ws := startWeb(t, func(s *Server) { s.MaxPerAddr = 2 })
+	b := joinWS(t, ws.web)
+	require.Equal(t, "Welcome guest1 (1 online)", b.line(t))
+	n := joinTCP(t, ws.tcp)
+	require.Equal(t, "Welcome guest2 (2 online)", n.line(t))
+	full := "error: too many connections from 127.0.0.1 (the limit is 2)"
+	require.Equal(t, full, joinWS(t, ws.web).line(t), "a browser beyond the limit")
+	require.Equal(t, full, joinTCP(t, ws.tcp).line(t), "an nc user beyond the limit, counting the browser")
+	require.Regexp(t, `Connected 127\.0\.0\.1:\d+ as guest1`, ws.logs.String(), "the log names the browser's address")
+}
+
 // A browser that sends nothing is hung up on after -idle, like a TCP client.
 func TestSilentBrowserIsHungUpOn(t *testing.T) {
 	ws := startWeb(t, func(s *Server) { s.IdleTimeout = 300 * time.Millisecond })
@@ -303,6 +317,27 @@ func TestSilentBrowserIsHungUpOn(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return strings.Contains(ws.logs.String(), ": idle for 300ms") },
 		webWait, 10*time.Millisecond, "the log must say why, as for TCP clients")
+}
+
+// A browser keeps its connection open after it has the page, for the next
+// request. One that then says nothing for -idle is hung up on, as a silent nc is:
+// else a flood of such connections would hold the server's descriptors forever.
+func TestSilentPageConnectionIsClosed(t *testing.T) {
+	ws := startWeb(t, func(s *Server) { s.IdleTimeout = 300 * time.Millisecond })
+	conn, err := net.DialTimeout("tcp", ws.web, webWait)
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(webWait))
+	_, err = io.WriteString(conn, "GET /chat.css HTTP/1.1\r\nHost: "+ws.web+"\r\n\r\n")
+	require.NoError(t, err)
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	_, err = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, err)
+	require.False(t, resp.Close, "the server keeps the connection open for the next request")
+	_, err = r.ReadByte()
+	require.ErrorIs(t, err, io.EOF, "and closes it once it has been silent for -idle")
 }
 
 // A browser tab that stops reading (a phone that went into a tunnel) must not hold
