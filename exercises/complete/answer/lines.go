@@ -19,8 +19,13 @@ type lineReader struct {
 	tooLong bool   // the line in progress is too long: its bytes are not kept
 }
 
+// readSize is the most one read takes in. Each client has a buffer this big for
+// all its life, idle or not, so it is small: a busy client's lines come in a few
+// reads more, and that costs little beside the writes that pass them on.
+const readSize = 512
+
 func newLineReader(conn net.Conn, max int) *lineReader {
-	return &lineReader{conn: conn, max: max, buf: make([]byte, 4096)}
+	return &lineReader{conn: conn, max: max, buf: make([]byte, readSize)}
 }
 
 // read reads once from the connection, waiting until deadline at most, and calls
