@@ -1,9 +1,9 @@
-// Complete is the workbook's chat server as you would run it for strangers: the
-// names, presence and shutdown exercises on the queue of the slow and limits
-// exercises, with every limit a server open to anybody needs.
+// Web is the complete chat server with a web page: browsers that open the page
+// (-http) and terminal clients (-addr) chat in one room, with the same limits.
+// Only the lines marked "web" differ from exercises/complete/answer/main.go.
 //
-//	go run ./exercises/complete/answer    # then, in other terminals: nc localhost 8888
-//	go run ./exercises/complete/answer -h # the limits, and their defaults
+//	cd exercises/web && go run ./answer   # then open http://localhost:8080/ and: nc localhost 8888
+//	cd exercises/web && go run ./answer -h # the limits, and their defaults
 package main
 
 import (
@@ -35,7 +35,7 @@ type config struct {
 func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, error) {
 	cfg := &config{srv: NewServer(logger)}
 	s := cfg.srv
-	fs := flag.NewFlagSet("complete", flag.ContinueOnError)
+	fs := flag.NewFlagSet("web", flag.ContinueOnError) // web
 	fs.SetOutput(output)
 	fs.StringVar(&cfg.addr, "addr", "localhost:8888", "`host:port` to listen on")
 	fs.StringVar(&cfg.web, "http", "localhost:8080", "`host:port` to serve the web page on") // web
@@ -68,14 +68,14 @@ func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, e
 
 func main() {
 	log.SetFlags(0)
-	log.SetPrefix("complete: ")
+	log.SetPrefix("web: ") // web
 	cfg, err := parseFlags(os.Args[1:], log.Default(), os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
 	if err != nil {
 		log.Print(err)
-		fmt.Fprintln(os.Stderr, "usage: complete [flags]; complete -h lists them")
+		fmt.Fprintln(os.Stderr, "usage: web [flags]; web -h lists them") // web
 		os.Exit(2)
 	}
 
