@@ -1,7 +1,8 @@
 // Package chattest is the plumbing that the tests of stage1..stage5 share: a server
 // started on a loopback port with its log kept, test clients that read lines with
 // deadlines, the real program built once and run, nc and telnet driven as a
-// learner drives them, and a check that no goroutine outlives the tests.
+// learner drives them, a check that no goroutine outlives the tests, and the
+// benchmarks of the broadcast that stage5 and the slow and hub exercises run.
 //
 // Only tests import it. Each stage's own program imports nothing of the workbook,
 // and the tests that state a stage's lesson stay in that stage: this package holds
