@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -409,6 +410,37 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 	chat(t, peers, 50)
+}
+
+// TestStrangersIgnored: anybody who can reach the broker can publish on the room's
+// subject, and not only whole lines of chat. A server passes on one line at a time,
+// as its own clients could have sent it, and nothing else: what is not one line
+// (none, several, or a line longer than any client may send) is dropped.
+func TestStrangersIgnored(t *testing.T) {
+	b := newBroker(t)
+	servers := startServers(t, b.url(), 1)
+	peers := dialAll(t, servers, 2)
+
+	closed := make(chan struct{})
+	stranger, err := nats.Connect(b.url(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	require.NoError(t, err)
+	defer func() { stranger.Close(); <-closed }() // nothing of it outlives the test: goleak
+	for _, bad := range []string{
+		"",                                     // nothing at all
+		"no newline",                           // a client's line always ends with one
+		"one\ntwo\n",                           // two lines in one message
+		"\n\n",                                 // two empty lines
+		strings.Repeat("x", maxMessage) + "\n", // longer than a client could make it
+	} {
+		require.NoError(t, stranger.Publish(subject, []byte(bad)))
+	}
+	// NATS keeps one publisher's order: when this line arrives, every one
+	// before it has been dealt with, so it must be the next line each client gets.
+	require.NoError(t, stranger.Publish(subject, []byte("stranger@outside: a real line\n")))
+	require.NoError(t, stranger.Flush())
+	for _, p := range peers {
+		p.expectLine(t, "stranger@outside: a real line")
+	}
 }
 
 // TestStalledLinkKeepsLocalChat: the link to NATS stops taking bytes (the broker
