@@ -494,11 +494,11 @@ func TestStrangersIgnored(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { stranger.Close(); <-closed }() // nothing of it outlives the test: goleak
 	for _, bad := range []string{
-		"",                                     // nothing at all
-		"no newline",                           // a client's line always ends with one
-		"one\ntwo\n",                           // two lines in one message
-		"\n\n",                                 // two empty lines
-		strings.Repeat("x", maxMessage) + "\n", // longer than a client could make it
+		"",                                    // nothing at all
+		"no newline",                          // a client's line always ends with one
+		"one\ntwo\n",                          // two lines in one message
+		"\n\n",                                // two empty lines
+		strings.Repeat("x", 2*maxLine) + "\n", // twice as long as a client may send
 	} {
 		require.NoError(t, stranger.Publish(subject, []byte(bad)))
 	}
