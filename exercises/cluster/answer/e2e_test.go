@@ -100,7 +100,11 @@ func (p *process) waitFor(t *testing.T, s string) string {
 
 // stop asks the process to end, as Ctrl+C would, and waits for it.
 func (p *process) stop(t *testing.T) {
-	p.cmd.Process.Signal(syscall.SIGTERM) // an error means it has ended already
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		// It has ended already, or this is Windows, which cannot send
+		// SIGTERM: then there is nothing gentler than Kill.
+		p.cmd.Process.Kill()
+	}
 	select {
 	case <-p.exited:
 	case <-time.After(patience):

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -409,6 +410,105 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 	chat(t, peers, 50)
+}
+
+// TestBrokerStopsUnderTraffic: the broker stops while a client is talking, and
+// comes back while it still talks. The clients of its own server hear every line,
+// in order, outage or not. The other server's clients hear its lines in order and
+// never twice, but not all of them: what was said while either server was cut off
+// from the broker, or was in the broker's hands when it stopped, is lost, because
+// NATS stores nothing. Once the link is back, the room is whole again.
+func TestBrokerStopsUnderTraffic(t *testing.T) {
+	b := newBroker(t)
+	servers := startServers(t, b.url(), 2)
+	peers := dialAll(t, servers, 2) // a1, b1, a2, b2
+	a1, b1, a2 := peers[0], peers[1], peers[2]
+
+	// b1 hears a2's numbered lines, in order, each once, until a2 says ping.
+	heard := make(chan []int, 1)
+	failed := make(chan error, 1)
+	go func() {
+		var got []int
+		for {
+			line, err := b1.readLine()
+			if err != nil {
+				failed <- fmt.Errorf("b1 after %d of a2's lines: %w", len(got), err)
+				return
+			}
+			from, text, _ := strings.Cut(line, ": ")
+			if from == a2.name && text == "ping" {
+				heard <- got
+				return
+			}
+			n, err := strconv.Atoi(text)
+			if from != a2.name || err != nil || (len(got) > 0 && n <= got[len(got)-1]) {
+				failed <- fmt.Errorf("b1 got %q after %v: out of order, twice, or not a2's", line, got[max(0, len(got)-3):])
+				return
+			}
+			got = append(got, n)
+		}
+	}()
+
+	// a2 talks, one line at a time; a1, on the same server, must hear each one.
+	const lines, stop, restart = 300, 100, 200
+	for n := range lines {
+		switch n {
+		case stop:
+			b.stop()
+		case restart:
+			b.restart()
+		}
+		a2.say(t, strconv.Itoa(n))
+		a1.expectLine(t, a2.name+": "+strconv.Itoa(n))
+	}
+	// Once the servers are back on the broker, a ping reaches b1.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		a2.say(t, "ping")
+		select {
+		case got := <-heard:
+			t.Logf("b1 heard %d of a2's %d lines; the others were lost while the broker was away", len(got), lines)
+			// a1 has not read the pings, nor b2 anything of a2's: skip those.
+			fence(t, peers, func(line string) bool { return strings.HasPrefix(line, a2.name+": ") })
+			chat(t, peers, 50)
+			return
+		case err := <-failed:
+			require.NoError(t, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// TestStrangersIgnored: anybody who can reach the broker can publish on the room's
+// subject, and not only whole lines of chat. A server passes on one line at a time,
+// as its own clients could have sent it, and nothing else: what is not one line
+// (none, several, or a line longer than any client may send) is dropped.
+func TestStrangersIgnored(t *testing.T) {
+	b := newBroker(t)
+	servers := startServers(t, b.url(), 1)
+	peers := dialAll(t, servers, 2)
+
+	closed := make(chan struct{})
+	stranger, err := nats.Connect(b.url(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	require.NoError(t, err)
+	defer func() { stranger.Close(); <-closed }() // nothing of it outlives the test: goleak
+	for _, bad := range []string{
+		"",                                    // nothing at all
+		"no newline",                          // a client's line always ends with one
+		"one\ntwo\n",                          // two lines in one message
+		"\n\n",                                // two empty lines
+		strings.Repeat("x", 2*maxLine) + "\n", // twice as long as a client may send
+	} {
+		require.NoError(t, stranger.Publish(subject, []byte(bad)))
+	}
+	// NATS keeps one publisher's order: when this line arrives, every one
+	// before it has been dealt with, so it must be the next line each client gets.
+	require.NoError(t, stranger.Publish(subject, []byte("stranger@outside: a real line\n")))
+	require.NoError(t, stranger.Flush())
+	for _, p := range peers {
+		p.expectLine(t, "stranger@outside: a real line")
+	}
 }
 
 // TestStalledLinkKeepsLocalChat: the link to NATS stops taking bytes (the broker
