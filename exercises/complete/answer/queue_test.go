@@ -45,6 +45,41 @@ func TestStuckClientIsDropped(t *testing.T) {
 	require.NoError(t, err, "the stuck client must be hung up on")
 }
 
+// A write that takes longer than -write-timeout drops the client, long before
+// its queue is too far behind: the others hear why it left, and go on.
+func TestStuckWriteTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	// -max-queue stays at its 64 MiB: only the write deadline can drop the client.
+	ts := serveOn(t, smallBuffers{l}, "-max-per-addr", "100", "-max-line", "65536", "-write-timeout", "500ms")
+	cs := joinAll(t, ts.addr, 2)
+	sender, reader := cs[0], cs[1]
+	stuck := stuckClient(t, ts.addr)
+	sender.readNotice(t)
+	reader.readNotice(t)
+
+	got := make(chan error, 1)
+	notices := make(chan string, 100)
+	go func() { got <- reader.expectLines(sender.name, 64, 32<<10, notices) }()
+	flood(t, sender, 64*32<<10, 32<<10) // 2 MiB: the stuck client's socket is full, its writer blocked
+	require.NoError(t, <-got)
+	close(notices)
+	heard := ""
+	for line := range notices {
+		require.Empty(t, heard, "one leave notice, not %q and %q", heard, line)
+		heard = line
+	}
+	if heard == "" { // the deadline passed after the flood: the notice comes next
+		heard, err = reader.read()
+		require.NoError(t, err, "the client whose write missed its deadline must be dropped")
+	}
+	require.Regexp(t, `^`+stuck.name+` left \(2 online\): not reading: a write took over`, heard)
+	_, err = stuck.rest(wait)
+	require.NoError(t, err, "the stuck client must be hung up on")
+	sender.send(t, "still here")
+	reader.expect(t, sender.name+": still here")
+}
+
 // expectLines reads n lines of sender's that flood sent, size bytes each with the
 // newline, and returns an error unless they all come, whole. It skips the join
 // and leave notices that come in between, and sends them on notices, if not nil.
