@@ -527,7 +527,9 @@ func TestAPauseIsNotAStop(t *testing.T) {
 		for n := 0; ; n++ {
 			line, err := p.next()
 			if err != nil {
-				return fmt.Errorf("%s after %d lines: %w", p.name(), n, err)
+				return fmt.Errorf("%s heard nothing more after %d lines (the paused client reads "+
+					"again only once the others have had more than 1,024 lines: does the server "+
+					"wait for it before that?): %w", p.name(), n, err)
 			}
 			text, ok := strings.CutPrefix(string(line), prefix)
 			switch {
