@@ -17,10 +17,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"chatbook/exercises/tools/chattest"
 )
 
 // The tests of this exercise: no lock, a client that stops reading is hung up on
@@ -279,16 +282,8 @@ func TestCloseWithAStuckClient(t *testing.T) {
 		require.Equal(t, sender.name()+": "+line, reader.readLine())
 	}
 
-	stopped := make(chan struct{})
-	go func() {
-		ts.Close()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-	case <-time.After(wait):
-		t.Fatal("Close did not return: is a goroutine waiting for the stuck client?")
-	}
+	ts.stuck = !closeServer(t, ts.Server)
+	require.False(t, ts.stuck, "is a goroutine waiting for the stuck client?")
 	for _, p := range []*peer{reader, sender} {
 		p.readEOF()
 	}
@@ -316,8 +311,9 @@ func TestClientsComeAndGoAtOnce(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(l) }()
 	defer func() {
-		s.Close()
-		require.NoError(t, <-served)
+		if closeServer(t, s) {
+			require.NoError(t, <-served)
+		}
 	}()
 
 	var conns []net.Conn
@@ -421,7 +417,18 @@ func closed(ch <-chan struct{}) bool {
 // the race detector counts a socket write as happening before every later socket
 // read, so the test writes to no socket after the newcomers arrive, except through
 // the talker, which started before them and waits for nobody.)
+//
+// The race detector reports a race once per process, so under -race the test runs
+// itself again in a child process, and fails when the child does: then a second
+// run (-count 2) catches the race as surely as the first.
 func TestJoinsWhileTheHubIsBusy(t *testing.T) {
+	if chattest.RaceEnabled && os.Getenv("CHATBOOK_RACE_SCENARIO") == "" {
+		out, err := chattest.RunScenario(t, t.Name())
+		require.NotContains(t, out, "WARNING: DATA RACE", "a goroutine other than the hub touches the list")
+		require.NoError(t, err, "the test failed in its child process:\n%s", out)
+		require.Contains(t, out, "--- PASS: "+t.Name(), "the test did not run in its child process:\n%s", out)
+		return
+	}
 	const newcomers = 8
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -429,8 +436,9 @@ func TestJoinsWhileTheHubIsBusy(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(l) }()
 	defer func() {
-		s.Close()
-		require.NoError(t, <-served)
+		if closeServer(t, s) {
+			require.NoError(t, <-served)
+		}
 	}()
 	dial := func() *peer {
 		conn, err := net.DialTimeout("tcp", l.Addr().String(), wait)
@@ -475,4 +483,93 @@ func TestJoinsWhileTheHubIsBusy(t *testing.T) {
 	}
 	close(stop)
 	<-talked
+}
+
+// TestAPauseIsNotAStop: a client stops reading long enough for its channel to
+// fill, then reads again. It was behind, not stuck: it must keep its connection and
+// get every line. This is what the hub's grace period is for: a hub that hangs up
+// the moment a channel is full (the second choice of the sheet) fails here.
+//
+// When the paused client's channel is full, the hub waits for it, and so the other
+// client hears nothing. The test takes that silence as its cue: once the listener
+// has heard more lines than one channel holds and then nothing for pause, the
+// paused client reads again, well within the hub's grace period.
+func TestAPauseIsNotAStop(t *testing.T) {
+	const pause = 200 * time.Millisecond
+	ts := startServer(t)
+	paused := ts.join(t)
+	listener, sender := ts.join(t), ts.join(t)
+
+	filler := strings.Repeat("x", 8<<10)
+	resumed := make(chan struct{}) // closed when the paused client reads again
+	sent := make(chan int, 1)
+	go func() { // numbered 8 KiB lines until the paused client has read again, then "end N"
+		n := 0
+		for ; n < 8000; n++ {
+			if n%100 == 0 && closed(resumed) {
+				break
+			}
+			sender.conn.SetWriteDeadline(time.Now().Add(wait))
+			if _, err := fmt.Fprintf(sender.conn, "%06d %s\n", n, filler); err != nil {
+				break
+			}
+		}
+		sender.conn.SetWriteDeadline(time.Now().Add(wait))
+		fmt.Fprintf(sender.conn, "end %d\n", n)
+		sent <- n
+	}()
+
+	// readAll checks that p hears every line in order, then "end N".
+	var heard atomic.Int64 // lines the listener has heard so far
+	var heardBefore int64  // and when the paused client read again
+	readAll := func(p *peer, count *atomic.Int64) error {
+		prefix := sender.name() + ": "
+		for n := 0; ; n++ {
+			line, err := p.next()
+			if err != nil {
+				return fmt.Errorf("%s heard nothing more after %d lines (the paused client reads "+
+					"again only once the others have had more than 1,024 lines: does the server "+
+					"wait for it before that?): %w", p.name(), n, err)
+			}
+			text, ok := strings.CutPrefix(string(line), prefix)
+			switch {
+			case !ok:
+				return fmt.Errorf("%s got %.80q after %d lines (was the paused client hung up on?)", p.name(), line, n)
+			case text == fmt.Sprintf("end %d", n):
+				return nil
+			case text != fmt.Sprintf("%06d %s", n, filler):
+				return fmt.Errorf("%s: line %d is %.40q...", p.name(), n, text)
+			}
+			if count != nil {
+				count.Add(1)
+			}
+		}
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- readAll(listener, &heard) }()
+	go func() {
+		// Wait for the listener to fall silent with more than a channel's worth heard.
+		last, quietSince := int64(-1), time.Now()
+		for tick := time.NewTicker(10 * time.Millisecond); ; <-tick.C {
+			if now := heard.Load(); now != last {
+				last, quietSince = now, time.Now()
+			} else if now > 1024 && time.Since(quietSince) >= pause || time.Since(quietSince) >= wait {
+				tick.Stop()
+				break
+			}
+		}
+		heardBefore = heard.Load()
+		close(resumed)
+		errs <- readAll(paused, nil)
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			for _, p := range []*peer{paused, listener, sender} {
+				p.conn.Close() // stop the other goroutines
+			}
+			require.NoError(t, err)
+		}
+	}
+	t.Logf("sent %d lines; the paused client read again after %d", <-sent, heardBefore)
+	require.NotContains(t, ts.logs.String(), "Dropped")
 }

@@ -40,6 +40,7 @@ type testServer struct {
 	addr   string
 	logs   *syncBuffer
 	served chan error // receives Serve's result when it returns
+	stuck  bool       // Close did not return: the cleanup does not wait for it again
 }
 
 // startServer starts a Server on 127.0.0.1:0 and stops it when the test ends.
@@ -51,7 +52,9 @@ func startServer(t *testing.T) *testServer {
 	ts := &testServer{Server: NewServer(log.New(logs, "", 0)), addr: l.Addr().String(), logs: logs, served: make(chan error, 1)}
 	go func() { ts.served <- ts.Serve(l) }()
 	t.Cleanup(func() {
-		ts.Close()
+		if ts.stuck || !closeServer(t, ts.Server) {
+			return // its goroutines are stuck: Serve may never return
+		}
 		select {
 		case err := <-ts.served:
 			require.NoError(t, err)
@@ -60,6 +63,27 @@ func startServer(t *testing.T) *testServer {
 		}
 	})
 	return ts
+}
+
+// closeServer calls s.Close, and fails the test if it does not return in time: a
+// goroutine that waits for the hub after it has stopped (a send that does not also
+// watch ctx.Done) would otherwise hang the tests for ten minutes instead of failing
+// one. It reports whether Close returned. Calling Close a second time is fine.
+func closeServer(t *testing.T, s *Server) bool {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		return true
+	case <-time.After(wait):
+		t.Errorf("Close did not return in %v: is a goroutine still waiting for the hub, "+
+			"or a writer for a channel that nobody closes?", wait)
+		return false
+	}
 }
 
 // peer is one test client: a connection and a line reader. (The server has its
@@ -295,7 +319,8 @@ func TestClientVanishes(t *testing.T) {
 func TestCloseHangsUp(t *testing.T) {
 	ts := startServer(t)
 	a, b := ts.join(t), ts.join(t)
-	ts.Close()
+	ts.stuck = !closeServer(t, ts.Server)
+	require.False(t, ts.stuck)
 	a.readEOF()
 	b.readEOF()
 	select {
