@@ -374,6 +374,9 @@ func (r *runner) greetAll(ctx context.Context) bool {
 			case <-c.heard:
 				waiting = false
 			case <-c.done: // it was hung up on, or needs no line: the summary will say
+				if ctx.Err() != nil {
+					return false // the time ran out, and the run hung up on it
+				}
 				waiting = false
 			case <-firstDone:
 				if first.readErr != nil { // it may be read: its reader is done
