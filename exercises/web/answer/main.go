@@ -28,6 +28,7 @@ type config struct {
 	srv             *Server
 	addr            string
 	web             string // web: where the page for browsers listens (web.go)
+	maxPageConns    int    // web: HTTP connections to the page at once (pageListener in web.go)
 	shutdownTimeout time.Duration
 }
 
@@ -39,6 +40,8 @@ func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, e
 	fs.SetOutput(output)
 	fs.StringVar(&cfg.addr, "addr", "localhost:8888", "`host:port` to listen on")
 	fs.StringVar(&cfg.web, "http", "localhost:8080", "`host:port` to serve the web page on") // web
+	fs.IntVar(&cfg.maxPageConns, "max-page-conns", 1000,
+		"answer 503 to HTTP connections to the page beyond `n` at once (a browser chatting counts in -max-clients instead)") // web
 	fs.IntVar(&s.MaxClients, "max-clients", s.MaxClients, "refuse clients beyond `n` at once")
 	fs.IntVar(&s.MaxPerAddr, "max-per-addr", s.MaxPerAddr, "refuse clients beyond `n` at once from one IP address")
 	fs.IntVar(&s.MaxLine, "max-line", s.MaxLine, "refuse lines longer than `bytes`")
@@ -56,6 +59,8 @@ func parseFlags(args []string, logger *log.Logger, output io.Writer) (*config, e
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case s.MaxClients < 1 || s.MaxPerAddr < 1 || s.MaxLine < 1:
 		return nil, errors.New("-max-clients, -max-per-addr and -max-line must be at least 1")
+	case cfg.maxPageConns < 1: // web
+		return nil, errors.New("-max-page-conns must be at least 1")
 	case s.MaxQueue < 2*(s.MaxLine+maxName+3):
 		return nil, fmt.Errorf("-max-queue must be at least %d bytes: twice a line of -max-line bytes with its name", 2*(s.MaxLine+maxName+3))
 	case s.Coalesce < 0 || s.Coalesce > time.Second:
@@ -96,7 +101,7 @@ func main() {
 	defer stop()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cfg.srv.Serve(l) })
-	g.Go(func() error { return cfg.srv.ServeWeb(hl) }) // web
+	g.Go(func() error { return cfg.srv.ServeWeb(hl, cfg.maxPageConns) }) // web
 	g.Go(func() error {
 		<-ctx.Done()
 		stop() // a second Ctrl+C kills the program at once, as usual

@@ -40,6 +40,12 @@ type webServer struct {
 // kilobytes rather than some megabytes.
 func startWeb(t *testing.T, tweak func(*Server)) *webServer {
 	t.Helper()
+	return startWebCapped(t, tweak, 100)
+}
+
+// startWebCapped is startWeb with at most maxPageConns HTTP connections at once.
+func startWebCapped(t *testing.T, tweak func(*Server), maxPageConns int) *webServer {
+	t.Helper()
 	before := goleak.IgnoreCurrent() // what runs now is not the server's
 	logs := &lockedBuffer{}
 	srv := NewServer(log.New(logs, "", 0))
@@ -54,7 +60,7 @@ func startWeb(t *testing.T, tweak func(*Server)) *webServer {
 	ws := &webServer{srv: srv, tcp: tl.Addr().String(), web: hl.Addr().String(), logs: logs}
 	errs := make(chan error, 2)
 	go func() { errs <- srv.Serve(tl) }()
-	go func() { errs <- srv.ServeWeb(smallSendBuffers{hl}) }()
+	go func() { errs <- srv.ServeWeb(smallSendBuffers{hl}, maxPageConns) }()
 	t.Cleanup(func() {
 		srv.Close() // after a Shutdown this finds nothing left to do
 		for range 2 {
@@ -431,4 +437,98 @@ func TestShutdownTellsBrowsers(t *testing.T) {
 	require.Error(t, err, "the server hangs up after the notice")
 	_, _, err = dialWS(t, ws.web, nil)
 	require.Error(t, err, "no newcomers after Shutdown")
+}
+
+// The page port holds at most -max-page-conns HTTP connections at once. A flood of
+// connections that say nothing fills it, and each one more is answered 503 and
+// hung up on at once: it holds no descriptor and no goroutine of the server while
+// the flood lasts (without the cap, it would hold both for ReadHeaderTimeout, ten
+// seconds, longer than webWait). Meanwhile the browser and the nc user already in
+// keep chatting, nc users can still join, and once the flood is gone the page
+// loads again. A WebSocket, once open, is a chat client, counted by -max-clients:
+// it holds no page slot, so the flood gets every one of them.
+func TestPageFloodIsCapped(t *testing.T) {
+	const maxConns, over = 8, 40
+	ws := startWebCapped(t, nil, maxConns)
+	b := joinWS(t, ws.web)
+	require.Equal(t, "Welcome guest1 (1 online)", b.line(t))
+	n := joinTCP(t, ws.tcp)
+	require.Equal(t, "Welcome guest2 (2 online)", n.line(t))
+	require.Equal(t, "guest2 joined (2 online)", b.line(t))
+
+	// The flood: connections that send nothing. The server accepts them in the
+	// order they came, so the first maxConns get the slots.
+	dial := func() net.Conn {
+		c, err := net.DialTimeout("tcp", ws.web, webWait)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(webWait))
+		return c
+	}
+	var held, refused []net.Conn
+	for range maxConns {
+		held = append(held, dial())
+	}
+	for range over {
+		refused = append(refused, dial())
+	}
+	for i, c := range refused {
+		answer, err := io.ReadAll(c) // to the end: the server has hung up
+		require.NoError(t, err, "connection %d over the limit must be answered and closed at once", i+1)
+		require.True(t, strings.HasPrefix(string(answer), "HTTP/1.1 503 Service Unavailable\r\n"), "got %q", answer)
+		require.True(t, strings.HasSuffix(string(answer),
+			"\r\n\r\nerror: too many connections to the web page (the limit is 8); try again later\n"), "got %q", answer)
+		c.Close()
+	}
+
+	// While the flood holds every slot, the room goes on, and the chat port takes newcomers.
+	b.send(t, "still here\n")
+	require.Equal(t, "guest1: still here", n.line(t))
+	n.send(t, "me too\n")
+	require.Equal(t, "guest2: me too", b.line(t))
+	n2 := joinTCP(t, ws.tcp)
+	require.Equal(t, "Welcome guest3 (3 online)", n2.line(t), "the chat port must keep accepting")
+	require.Equal(t, "guest3 joined (3 online)", b.line(t))
+	require.Equal(t, "guest3 joined (3 online)", n.line(t))
+	// A page load now is told why it is refused. (By hand, as a browser does it:
+	// the request first, then the answer. Go's http.Client watches its connection
+	// before it has written the request, and takes an answer that comes that
+	// early for a broken connection.)
+	c := dial()
+	_, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: "+ws.web+"\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "a page load during the flood")
+	require.Contains(t, string(body), "too many connections", "is told why")
+	require.Contains(t, ws.logs.String(), "Refused a page connection from 127.0.0.1:", "and so is the log")
+
+	// The connections that were let in are served: each gets the page's style.
+	for i, c := range held {
+		_, err := io.WriteString(c, "GET /chat.css HTTP/1.1\r\nHost: "+ws.web+"\r\n\r\n")
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err, "connection %d within the limit", i+1)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "connection %d within the limit must be served", i+1)
+	}
+
+	// The flood goes away: the page loads again, and a browser joins.
+	for _, c := range held {
+		c.Close()
+	}
+	client := &http.Client{Timeout: webWait, Transport: &http.Transport{DisableKeepAlives: true}}
+	require.Eventually(t, func() bool {
+		resp, err := client.Get("http://" + ws.web + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, webWait, 10*time.Millisecond, "once the flood is gone, the page must load again")
+	b2 := joinWS(t, ws.web)
+	require.Equal(t, "Welcome guest4 (4 online)", b2.line(t))
+	require.Equal(t, "guest4 joined (4 online)", n.line(t))
 }
