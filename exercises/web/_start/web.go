@@ -12,6 +12,9 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -26,10 +29,12 @@ import (
 var page embed.FS
 
 // ServeWeb serves the page and its WebSocket endpoint, /chat, on l until Close or
-// Shutdown is called. The browsers join the same room as the TCP clients: the
+// Shutdown is called, to at most maxConns HTTP connections at once (see
+// pageListener). The browsers join the same room as the TCP clients: the
 // WebSockets go through Serve, like the TCP connections, so the same limits,
-// counts and shutdown apply to them.
-func (s *Server) ServeWeb(l net.Listener) error {
+// counts and shutdown apply to them. (maxConns is an argument, not a field of
+// Server, because server.go is the one of complete, unchanged.)
+func (s *Server) ServeWeb(l net.Listener, maxConns int) error {
 	sockets := newSocketListener(l.Addr())
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(page)) // the three files, and 404 for anything else
@@ -39,7 +44,16 @@ func (s *Server) ServeWeb(l net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second, // a client that never finishes its request is hung up on
 		IdleTimeout:       s.IdleTimeout,    // and one that keeps its connection open and says nothing, as nc is
 		ErrorLog:          s.log,
+		// A connection upgraded to a WebSocket is a chat client from then on:
+		// Serve counts it with -max-clients and -max-per-addr, with nc users. It
+		// gives its page slot back, so that a full room never locks the page.
+		ConnState: func(c net.Conn, state http.ConnState) {
+			if state == http.StateHijacked {
+				c.(*pageConn).free() // hs.Serve(pl) below: every conn is a *pageConn
+			}
+		},
 	}
+	pl := newPageListener(l, maxConns, s.log)
 	stop := context.AfterFunc(s.accepting, func() {
 		hs.Close() // no more pages or upgrades; the WebSockets are the Server's now
 		sockets.Close()
@@ -50,7 +64,7 @@ func (s *Server) ServeWeb(l net.Listener) error {
 	g.Go(func() error { return s.Serve(sockets) })
 	g.Go(func() error {
 		defer sockets.Close()
-		if err := hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(pl); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
@@ -133,4 +147,79 @@ func (l *socketListener) enter() bool {
 	}
 	l.handlers.Add(1)
 	return true
+}
+
+// pageListener lets at most cap(slots) connections at once into the HTTP server.
+// Time alone does not bound them: a connection that sends nothing holds a
+// goroutine and a file descriptor for ReadHeaderTimeout, one that sent a request
+// holds them for IdleTimeout, and a flood of such connections could use up the
+// process's descriptors; then the chat port's Accept would fail too, and nobody
+// could join, by browser or by nc.
+//
+// What happens to one connection too many? It could wait in the kernel's backlog
+// until a slot frees (that is what a listener that blocks in Accept does): it
+// costs the process nothing, but a visitor would wait without a word for as long
+// as the flood lasts. Here it is accepted, answered "503 Service Unavailable" with
+// the reason, and hung up on at once, inside Accept: it costs a descriptor for a
+// moment and no goroutine, and the visitor knows what happened. It is what the
+// chat port does with a client too many: "server full", and goodbye.
+type pageListener struct {
+	net.Listener
+	slots   chan struct{} // a token for each connection let in
+	refusal string        // the answer to a connection too many
+	log     *log.Logger
+}
+
+func newPageListener(l net.Listener, maxConns int, logger *log.Logger) *pageListener {
+	body := fmt.Sprintf("error: too many connections to the web page (the limit is %d); try again later\n", maxConns)
+	refusal := "HTTP/1.1 503 Service Unavailable\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n" +
+		"X-Content-Type-Options: nosniff\r\n" +
+		"Connection: close\r\n" +
+		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body)) + body
+	return &pageListener{Listener: l, slots: make(chan struct{}, maxConns), refusal: refusal, log: logger}
+}
+
+// Accept returns the next connection for which there is a slot, and refuses the
+// ones that come while every slot is taken.
+func (l *pageListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &pageConn{Conn: c, slots: l.slots}, nil
+		default:
+			l.refuse(c)
+		}
+	}
+}
+
+func (l *pageListener) refuse(c net.Conn) {
+	defer c.Close()
+	l.log.Printf("Refused a page connection from %s: %d at once already", c.RemoteAddr(), cap(l.slots))
+	// A few hundred bytes into a new connection's empty socket buffer: the write
+	// does not wait for the client to read. The deadline is a fence all the same,
+	// since nothing else is accepted while we are here.
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	io.WriteString(c, l.refusal)
+}
+
+// pageConn is a connection that holds a slot of its pageListener until it is
+// closed, or upgraded to a WebSocket, whichever comes first: an upgraded one is
+// closed later too, and a slot given back twice would let one more in than the
+// limit says, or block for ever. free gives it back exactly once.
+type pageConn struct {
+	net.Conn
+	slots chan struct{}
+	once  sync.Once
+}
+
+func (c *pageConn) free() { c.once.Do(func() { <-c.slots }) }
+
+func (c *pageConn) Close() error {
+	c.free()
+	return c.Conn.Close()
 }
