@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -531,4 +532,73 @@ func TestPageFloodIsCapped(t *testing.T) {
 	b2 := joinWS(t, ws.web)
 	require.Equal(t, "Welcome guest4 (4 online)", b2.line(t))
 	require.Equal(t, "guest4 joined (4 online)", n.line(t))
+}
+
+// A message is a line, and it is read as a stream, never whole: a browser that
+// sends one message of 64 MiB costs the server about -max-line bytes while it
+// comes in, as a line of 64 MiB over TCP does. The test streams the message in
+// frames of 32 KiB (a WebSocket message may come in any number of frames), so it
+// never holds it whole either. The sender is told its line is too long, and the
+// room goes on.
+func TestHugeMessageIsStreamed(t *testing.T) {
+	ws := startWeb(t, func(s *Server) { s.MaxLine = 100 })
+	b := joinWS(t, ws.web)
+	require.Equal(t, "Welcome guest1 (1 online)", b.line(t))
+	n := joinTCP(t, ws.tcp)
+	require.Equal(t, "Welcome guest2 (2 online)", n.line(t))
+	require.Equal(t, "guest2 joined (2 online)", b.line(t))
+
+	const size = 64 << 20
+	frame := bytes.Repeat([]byte("b"), 32<<10)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*webWait)
+	defer cancel()
+	var before, during, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w, err := b.ws.Writer(ctx, websocket.MessageText)
+	require.NoError(t, err)
+	for sent := 0; sent < size; sent += len(frame) {
+		_, err := w.Write(frame)
+		require.NoError(t, err, "the server must keep reading")
+	}
+	// All the message but its end is sent, and the server has read all of it
+	// but what the kernel's buffers hold (some MiB at most). Right after a
+	// collection, HeapAlloc is what the process still holds. The answer holds
+	// about as much as before (from 0.05 MiB less to 0.5 MiB more, measured); 8 MiB leaves room for anything the runtime keeps, and is far
+	// below the tens of MiB held by a server that keeps the message until its end.
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	_, err = w.Write([]byte("\n"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.Equal(t, "error: line too long (the limit is 100 bytes); ignored", b.line(t))
+	runtime.ReadMemStats(&after)
+	held := int64(during.HeapAlloc) - int64(before.HeapAlloc)
+	allocated := int64(after.TotalAlloc - before.TotalAlloc)
+	t.Logf("a message of %d MiB: the process held %d KiB more in the middle of it, and allocated %d KiB in all",
+		size>>20, held>>10, allocated>>10)
+	assert.Less(t, held, int64(8<<20), "the server must not keep the message while it comes in")
+	// What was allocated in all is mostly garbage: coder/websocket allocates
+	// about 220 bytes for each read (a context.AfterFunc for its deadline), and
+	// the server reads 512 bytes at a time, so the total comes to 43% of the
+	// message (measured). A server that reads the message whole allocates all
+	// of it at least once, and more as its buffer grows.
+	assert.Less(t, allocated, int64(size), "the server must not allocate the message")
+
+	b.send(t, "still here\n")
+	require.Equal(t, "guest1: still here", n.line(t), "the browser stays, and the huge line was not passed on")
+	n.send(t, "welcome back\n")
+	require.Equal(t, "guest2: welcome back", b.line(t))
+}
+
+// -max-page-conns is checked like the other limits.
+func TestMaxPageConnsFlag(t *testing.T) {
+	cfg, err := parseFlags(nil, log.New(io.Discard, "", 0), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 1000, cfg.maxPageConns, "the default")
+	cfg, err = parseFlags([]string{"-max-page-conns", "3"}, log.New(io.Discard, "", 0), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 3, cfg.maxPageConns)
+	_, err = parseFlags([]string{"-max-page-conns", "0"}, log.New(io.Discard, "", 0), io.Discard)
+	require.EqualError(t, err, "-max-page-conns must be at least 1")
 }
