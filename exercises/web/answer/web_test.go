@@ -383,11 +383,18 @@ func TestStalledBrowserDoesNotStallTheRoom(t *testing.T) {
 
 	// a sends in rounds of 8 KiB, and b reads each round before the next: b is
 	// never far behind, while guest1 falls further behind each round. By 2 MiB,
-	// eight times -max-queue, guest1 must have been dropped.
+	// eight times -max-queue, guest1 must have been dropped. And all along, what
+	// is sent to guest1 waits in the log, nowhere else: a server that writes to
+	// it in a goroutine for each message, so as never to wait, starts one more
+	// goroutine each round (measured: the answer has 0 or 1 more than at the
+	// start, such a server 250 by the end).
 	const size, perRound, rounds = 512, 16, 256
 	line := strings.Repeat("x", size-1) + "\n"
 	dropped := ""
+	goroutines := runtime.NumGoroutine()
 	for round := 0; round < rounds && dropped == ""; round++ {
+		require.LessOrEqual(t, runtime.NumGoroutine(), goroutines+16,
+			"round %d: the writes to a browser that does not read must not pile up in goroutines", round)
 		a.send(t, strings.Repeat(line, perRound))
 		for got := 0; got < perRound; {
 			s, err := b.next()
