@@ -163,6 +163,11 @@ func (l *socketListener) enter() bool {
 // the reason, and hung up on at once, inside Accept: it costs a descriptor for a
 // moment and no goroutine, and the visitor knows what happened. It is what the
 // chat port does with a client too many: "server full", and goodbye.
+//
+// The limit is for the process's sake, not the visitors': one address may still
+// take every slot, and then newcomers get 503 for as long as its flood lasts,
+// while the room, the chat port and the browsers already in go on. A limit for
+// each address, as Serve has, would be the next fence.
 type pageListener struct {
 	net.Listener
 	slots   chan struct{} // a token for each connection let in
