@@ -193,6 +193,7 @@ func TestQuit(t *testing.T) {
 }
 
 func TestShutdownTellsEveryClientAndStopsAccepting(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, nil)
 	clients := []*client{join(t, ts.addr), join(t, ts.addr), join(t, ts.addr)}
 
