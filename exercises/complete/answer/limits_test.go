@@ -92,6 +92,7 @@ func TestTooManyFromOneAddress(t *testing.T) {
 // A client that sends nothing for -idle is told so and hung up on; the others
 // hear why it left. A client that talks stays.
 func TestIdleClientsAreHungUpOn(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, "-idle", "1s")
 	talker := join(t, ts.addr)
 	idle := join(t, ts.addr)

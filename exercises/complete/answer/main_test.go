@@ -33,7 +33,7 @@ func startProgram(t *testing.T, args ...string) *program {
 	require.NoError(t, err)
 	p := &program{cmd: exec.Command(exe), log: make(chan string, 10000)}
 	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
-	p.cmd.Env = append(os.Environ(), serverArgs+"="+strings.Join(args, " "))
+	p.cmd.Env = append(os.Environ(), serverArgs+"="+strings.Join(args, " "), noExitSleep())
 	_, err = p.cmd.StdinPipe() // if the test dies, the program sees its stdin close
 	require.NoError(t, err)
 	stderr, err := p.cmd.StderrPipe()
@@ -68,6 +68,15 @@ func startProgram(t *testing.T, args ...string) *program {
 	return p
 }
 
+// noExitSleep is the environment setting that spares the program the second
+// the race detector waits, when the program was built with -race and exits
+// with status 0, for goroutines that might still race. The program's have all
+// ended by then (Shutdown waited for them), and a race found earlier still
+// makes it exit with status 66.
+func noExitSleep() string {
+	return "GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0"
+}
+
 // stop sends sig and requires the program to exit with status 0 within bound.
 func (p *program) stop(t *testing.T, sig os.Signal, bound time.Duration) time.Duration {
 	t.Helper()
@@ -94,6 +103,7 @@ func (p *program) stop(t *testing.T, sig os.Signal, bound time.Duration) time.Du
 // with status 0 within its -shutdown-timeout, and every live client's last line
 // is the notice.
 func TestSIGTERMWithManyStuckClients(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("a test cannot send SIGTERM to a program on Windows")
 	}
@@ -144,6 +154,7 @@ func TestSIGTERMWithManyStuckClients(t *testing.T) {
 
 // Ctrl+C stops it the same way.
 func TestCtrlC(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("a test cannot send Ctrl+C to a program on Windows")
 	}

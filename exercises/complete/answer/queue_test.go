@@ -20,6 +20,7 @@ import (
 // A client that stops reading is dropped once it is -max-queue behind, while the
 // others get every line, in order, and hear why it left.
 func TestStuckClientIsDropped(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, "-max-queue", "2097152", "-max-line", "65536", "-write-timeout", "1m")
 	cs := joinAll(t, ts.addr, 2)
 	sender, reader := cs[0], cs[1]
@@ -48,6 +49,7 @@ func TestStuckClientIsDropped(t *testing.T) {
 // A write that takes longer than -write-timeout drops the client, long before
 // its queue is too far behind: the others hear why it left, and go on.
 func TestStuckWriteTimesOut(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	// -max-queue stays at its 64 MiB: only the write deadline can drop the client.
@@ -152,6 +154,7 @@ func heap() uint64 {
 // Ten clients each send 1,000 lines as fast as they can while reading: nobody
 // is dropped, and every line reaches every other client.
 func TestBurstDropsNobody(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	cs := joinAll(t, ts.addr, 10)
 	const lines = 1000
@@ -196,6 +199,7 @@ func TestBurstDropsNobody(t *testing.T) {
 // notices to every client under its lock waits on the stuck client's socket,
 // and everybody waits with it.)
 func TestAStuckClientHoldsUpNobody(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ts := serveOn(t, smallBuffers{l}, "-max-per-addr", "100", "-max-line", "65536", "-write-timeout", "1m")

@@ -19,6 +19,7 @@ import (
 )
 
 func TestShutdownTellsEveryClientAndStopsAccepting(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	cs := joinAll(t, ts.addr, 3)
 	shutdown(t, ts.srv)
@@ -44,6 +45,7 @@ func TestShutdownTellsEveryClientAndStopsAccepting(t *testing.T) {
 // down. Each gets the notice exactly once, as its very last line: no chat line,
 // no notice, no reply to a command after it.
 func TestTheNoticeIsTheLastLine(t *testing.T) {
+	t.Parallel()
 	for range 3 {
 		ts := startServer(t)
 		cs := joinAll(t, ts.addr, 4)

@@ -76,6 +76,7 @@ func TestShutdownWithManyStuckClients(t *testing.T) {
 // while the server shuts down. Each gets the notice once, as its very last line:
 // no chat line, notice, or reply to a command after it.
 func TestNothingAfterTheNotice(t *testing.T) {
+	t.Parallel()
 	for range 3 {
 		ts := startServer(t, nil)
 		var cs []*client
@@ -145,7 +146,8 @@ func TestSIGTERMWithManyStuckClients(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("a test cannot send SIGTERM to a program on Windows")
 	}
-	s := run(t, chattest.Build(t))
+	t.Parallel()
+	s := run(t, chattest.Program(t))
 	_, _, readerDone := manyStuck(t, s.addr)
 	s.stop(t, syscall.SIGTERM)
 	r := <-readerDone

@@ -88,7 +88,8 @@ func TestSignalsStopTheProgramCleanly(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("a test cannot send Ctrl+C or SIGTERM to a program on Windows")
 	}
-	bin := chattest.Build(t)
+	t.Parallel()
+	bin := chattest.Program(t)
 
 	t.Run("SIGTERM with a client that never reads", func(t *testing.T) {
 		s := run(t, bin)

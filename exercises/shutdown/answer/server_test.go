@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"chatbook/exercises/tools/chattest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -28,8 +30,13 @@ const (
 )
 
 // TestMain fails the package if any goroutine outlives its test: every client's
-// goroutine must end when the client leaves or the server stops.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// goroutine must end when the client leaves or the server stops. (It also
+// removes the program that chattest.Program built for the tests that run it.)
+//
+// Tests that spend most of their time waiting call t.Parallel, so that their
+// waits overlap. Tests that look for goroutines left over in the whole process
+// do not: go test runs them before the parallel ones, one at a time.
+func TestMain(m *testing.M) { chattest.Main(m) }
 
 // welcome matches `Welcome NAME (N online)` and captures NAME and N.
 var welcome = regexp.MustCompile(`^Welcome ([A-Za-z0-9_-]{1,20}) \((\d+) online\)$`)
@@ -186,6 +193,7 @@ func TestQuit(t *testing.T) {
 }
 
 func TestShutdownTellsEveryClientAndStopsAccepting(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, nil)
 	clients := []*client{join(t, ts.addr), join(t, ts.addr), join(t, ts.addr)}
 

@@ -19,6 +19,7 @@ func TestHandoutHasNoAnswersAndStillWorks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a whole copy of the workbook; skipped with -short")
 	}
+	t.Parallel() // it waits for go commands, as the next test does: side by side
 	dir := filepath.Join(t.TempDir(), "class")
 	require.NoError(t, handout(root, dir, []int{0, 1, 2, 3, 4, 5}))
 
@@ -94,6 +95,7 @@ func TestHandoutHasNoAnswersAndStillWorks(t *testing.T) {
 
 // A START line the handout cannot honour points at the learner's own work.
 func TestHandoutRewritesStart(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "class")
 	require.NoError(t, handout(root, dir, []int{0, 1, 2, 3}))
 	for name, want := range map[string]string{

@@ -321,13 +321,28 @@ func TestBrokenPrograms(t *testing.T) {
 		{"crashes", []string{"the program ended during the check (exit status 2): panic: a client left and nobody expected it",
 			"to do: it crashed"}},
 	}
-	for _, tc := range cases {
+	// The five checks run at once, in goroutines rather than parallel subtests:
+	// go test runs only as many parallel tests at a time as there are CPUs, and
+	// these mostly wait for their programs.
+	type run struct {
+		code int
+		out  string
+	}
+	runs := make([]run, len(cases))
+	var wg sync.WaitGroup
+	for i, tc := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i].code, runs[i].out = checkProgram(t, "-startup", "1s", "-stage", "2", filepath.Join("testdata", tc.dir))
+		}()
+	}
+	wg.Wait()
+	for i, tc := range cases {
 		t.Run(tc.dir, func(t *testing.T) {
-			t.Parallel()
-			code, out := checkProgram(t, "-startup", "1s", "-stage", "2", filepath.Join("testdata", tc.dir))
-			require.Equal(t, 1, code, out)
+			require.Equal(t, 1, runs[i].code, runs[i].out)
 			for _, w := range tc.want {
-				assert.Contains(t, out, w)
+				assert.Contains(t, runs[i].out, w)
 			}
 		})
 	}

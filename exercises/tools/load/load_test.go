@@ -418,6 +418,7 @@ func TestDrops(t *testing.T) {
 // never says: the run fails with that message when the timeout comes. Told it
 // is an echo server, every client is reported silent.
 func TestNeverAnswers(t *testing.T) {
+	t.Parallel() // it mostly waits for its timeouts: alongside the other one that does
 	s := startTestServer(t, silent)
 	cfg := testConfig(s.addr, 3, 10)
 	cfg.timeout = 500 * time.Millisecond
@@ -447,6 +448,7 @@ func TestNeverAnswers(t *testing.T) {
 // client and then stops sending, while it keeps reading: the clients got some
 // lines but not all when the time runs out.
 func TestFallsBehind(t *testing.T) {
+	t.Parallel() // it mostly waits for its timeout
 	s := startTestServer(t, func(s *testServer, conn net.Conn) {
 		sc := bufio.NewScanner(conn)
 		for n := 0; sc.Scan(); n++ {

@@ -123,6 +123,9 @@ func Probe(ctx context.Context, extra ...string) Race {
 		return Race{OK: true} // built for another machine: it cannot run here
 	}
 	run := exec.CommandContext(ctx, bin)
+	// A program built with -race waits a second before it exits, for goroutines
+	// that might still race; the probe's have ended by then, so it need not.
+	run.Env = append(os.Environ(), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	if out, err := run.CombinedOutput(); err != nil {
 		why := firstLine(string(out))
 		if why == "" {
