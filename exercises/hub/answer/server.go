@@ -54,6 +54,11 @@ type client struct {
 	conn net.Conn
 	out  chan string   // the hub sends lines here, and closes it when c is off the list
 	done chan struct{} // closed when c's writer has returned
+
+	// dropped is set by the hub, before it closes out, when it hangs up on c.
+	// c's reader looks at it only after done is closed, which comes after out is
+	// closed: so the two never touch it at once, and no lock is needed.
+	dropped bool
 }
 
 // NewServer returns a server that logs to logger. Its hub runs until Close.
@@ -173,6 +178,7 @@ func (s *Server) broadcast(clients map[*client]bool, from *client, text string) 
 	}
 	for _, c := range stuck { // all off the list first, so the notices below skip them
 		delete(clients, c)
+		c.dropped = true // before close(c.out): see client
 		close(c.out)
 		c.conn.Close() // unblocks its writer, and ends its reader, which then leaves
 	}
@@ -214,6 +220,13 @@ func (s *Server) handle(conn net.Conn) {
 	}
 	<-c.done // the writer is finished: conn is ours alone again
 
+	if c.dropped {
+		// The hub hung up on us and has logged why ("Dropped ..."). Our read
+		// failed only because the hub closed conn: "use of closed network
+		// connection" would name the server's own act as the cause.
+		s.log.Printf("Disconnected %s", addr)
+		return
+	}
 	err := sc.Err()
 	if errors.Is(err, bufio.ErrTooLong) {
 		fmt.Fprintf(conn, "error: line too long (the limit is %d bytes, newline included); goodbye\n", maxLine)

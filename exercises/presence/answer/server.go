@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // maxLine is the most bytes one line may take, its newline included. A longer line
@@ -87,14 +88,14 @@ func (s *Server) handle(conn net.Conn) {
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, "/") {
-			s.broadcast(conn, fmt.Sprintf("%s: %s\n", name, line))
+			s.broadcast(conn, name+": "+clean(line)+"\n")
 			continue
 		}
 		switch cmd, arg, _ := strings.Cut(line, " "); cmd {
 		case "/name":
 			name = s.rename(conn, strings.TrimSpace(arg))
 		default:
-			fmt.Fprintf(conn, "error: unknown command %s (try /name NEW)\n", cmd)
+			fmt.Fprintf(conn, "error: unknown command %s (try /name NEW)\n", clean(cmd))
 		}
 	}
 
@@ -190,6 +191,39 @@ func validName(name string) bool {
 		}
 	}
 	return true
+}
+
+// clean returns text with everything that could drive the terminal that prints
+// it made visible and harmless. Names are plain because validName says so; a
+// chat line can hold anything, and nc prints it as it comes:
+//
+//   - an escape sequence (ESC, then more) can clear the screen, set the window's
+//     title, or with OSC 52 write the reader's clipboard;
+//   - a bare "\r" sends the cursor back to the start of the line, so that
+//     "hi\rguest9: send me your password" shows as a line from guest9;
+//   - the bidirectional overrides (U+202A to U+202E, U+2066 to U+2069) show
+//     what follows them in another order than it was typed.
+//
+// So the C0 control characters become their pictures (ESC shows as ␛, "\r" as
+// ␍), DEL shows as ␡, a tab becomes a space, and C1 controls, the overrides, the
+// line and paragraph separators and bytes that are not UTF-8 become U+FFFD.
+func clean(text string) string {
+	var b strings.Builder
+	for _, r := range text { // a byte that is not UTF-8 comes as utf8.RuneError, U+FFFD
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20:
+			b.WriteRune(0x2400 + r) // the Control Pictures block: U+2400 is NUL's
+		case r == 0x7f:
+			b.WriteRune('\u2421') // ␡
+		case 0x80 <= r && r < 0xa0, 0x202a <= r && r <= 0x202e, 0x2066 <= r && r <= 0x2069, r == 0x2028, r == 0x2029:
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // broadcast sends msg to every client except the sender, from.
