@@ -247,7 +247,7 @@ func (d deadlineReader) Read(b []byte) (int, error) {
 // can, and read at the same time. A client that is behind for a moment is not
 // stuck: nobody may be dropped, and every line must reach every other client,
 // each sender's lines in the order sent. One more client, a latecomer, reads
-// nothing until the others have had everything: 18,000 short lines wait for it,
+// nothing until the others have had everything: 20,000 short lines wait for it,
 // a couple of megabytes, which a queue bounded in bytes keeps for it, and a
 // queue bounded in messages does not.
 func TestBurstDropsNobody(t *testing.T) {
