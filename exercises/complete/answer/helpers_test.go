@@ -38,7 +38,8 @@ const serverArgs = "CHATBOOK_SERVER_ARGS"
 // The longer tests call t.Parallel, so that their waits (for a timeout, a
 // linger, a program to stop) overlap. Tests that measure the whole process, its
 // heap or the goroutines left, do not: go test runs them before the parallel
-// ones, one at a time, with nothing else running.
+// ones, one at a time, with nothing else running; so does one whose check
+// depends on when a goroutine gets the CPU (TestStuckClientIsDropped).
 
 // TestMain runs the tests and then fails if any goroutine is still running. Started
 // with serverArgs in its environment, the test binary runs main instead, as the

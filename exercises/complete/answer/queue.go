@@ -229,7 +229,8 @@ func earlier(a, b time.Time) time.Time {
 func (s *Server) writeFailed(c *client, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if errors.Is(err, os.ErrDeadlineExceeded) && c.dropped == nil && !s.closing {
+	// Close and Shutdown move the deadlines themselves: then it is not the client's fault.
+	if errors.Is(err, os.ErrDeadlineExceeded) && c.dropped == nil && !s.closing && s.ctx.Err() == nil {
 		c.dropped = fmt.Errorf("not reading: a write took over %v", s.WriteTimeout*3/4)
 	}
 	c.conn.Close()
